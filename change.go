@@ -1,0 +1,129 @@
+package ifmatch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+)
+
+// change is one caller's edit of a document. The conflict loop applies it to
+// every fresh version of the resource until a write commits.
+type change interface {
+	// apply returns the document with the change made. It fails with
+	// ErrTestFailed for a failed JSON Patch test, ErrNoChange when there is
+	// nothing to write, or the caller's own error.
+	apply(doc []byte) ([]byte, error)
+}
+
+// applyOptions are RFC 6902 as written: no negative indices, no HTML
+// escaping, no implicit creation of parents.
+var applyOptions = func() *jsonpatch.ApplyOptions {
+	o := jsonpatch.NewApplyOptions()
+	o.SupportNegativeIndices = false
+	o.EscapeHTML = false
+	o.AllowMissingPathOnRemove = false
+	o.EnsurePathExistsOnAdd = false
+	return o
+}()
+
+// jsonPatch is an RFC 6902 patch, decoded once and reapplied on each rebase.
+type jsonPatch struct {
+	raw []byte
+	ops jsonpatch.Patch
+}
+
+func newJSONPatch(raw []byte) (*jsonPatch, error) {
+	ops, err := jsonpatch.DecodePatch(raw)
+	if err != nil || ops == nil {
+		if err == nil {
+			err = errors.New("not a JSON array of operations")
+		}
+		return nil, fmt.Errorf("%w: json patch: %v", ErrInvalidChange, err)
+	}
+	for i, op := range ops {
+		if _, err := op.Path(); err != nil {
+			return nil, fmt.Errorf("%w: json patch operation %d: %v", ErrInvalidChange, i, err)
+		}
+		switch op.Kind() {
+		case "add", "remove", "replace", "move", "copy", "test":
+		default:
+			return nil, fmt.Errorf("%w: json patch operation %d: unknown op %q", ErrInvalidChange, i, op.Kind())
+		}
+	}
+	return &jsonPatch{raw: raw, ops: ops}, nil
+}
+
+func (p *jsonPatch) apply(doc []byte) ([]byte, error) {
+	out, err := p.ops.ApplyWithOptions(doc, applyOptions)
+	switch {
+	case errors.Is(err, jsonpatch.ErrTestFailed):
+		return nil, fmt.Errorf("%w: %v", ErrTestFailed, err)
+	case err != nil:
+		return nil, &patchError{err: err}
+	}
+	return out, nil
+}
+
+// hasTest reports whether the patch holds a test operation.
+func (p *jsonPatch) hasTest() bool {
+	for _, op := range p.ops {
+		if op.Kind() == "test" {
+			return true
+		}
+	}
+	return false
+}
+
+// patchError is a patch that does not apply to the current document for a
+// reason other than a failed test (a missing path, for example): the
+// caller's error, not a conflict.
+type patchError struct{ err error }
+
+func (e *patchError) Error() string {
+	return "ifmatch: patch does not apply to the current document: " + e.err.Error()
+}
+func (e *patchError) Unwrap() error { return ErrInvalidChange }
+
+// mergePatch is an RFC 7396 merge patch.
+type mergePatch struct{ raw []byte }
+
+func newMergePatch(raw []byte) (*mergePatch, error) {
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("%w: merge patch is not valid JSON", ErrInvalidChange)
+	}
+	return &mergePatch{raw: raw}, nil
+}
+
+func (p *mergePatch) apply(doc []byte) ([]byte, error) {
+	out, err := jsonpatch.MergePatch(doc, p.raw)
+	if err != nil {
+		return nil, &patchError{err: err}
+	}
+	return out, nil
+}
+
+// mutation runs a caller's function on a private copy of the document.
+type mutation func(current []byte) ([]byte, error)
+
+func (m mutation) apply(doc []byte) ([]byte, error) {
+	out, err := m(bytes.Clone(doc))
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(out) {
+		return nil, fmt.Errorf("%w: the mutate function returned invalid JSON", ErrInvalidChange)
+	}
+	return out, nil
+}
+
+// isFinal reports whether a change's failure stands on its own, whatever
+// version it met: a patch that is malformed for every document. Others
+// (a failed test, a mutate error) may be artifacts of a stale document and
+// are rechecked on a fresh one before they are returned.
+func isFinal(err error) bool {
+	var pe *patchError
+	return errors.Is(err, ErrInvalidChange) && !errors.As(err, &pe)
+}

@@ -1,0 +1,149 @@
+package ifmatch_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/ifmatch/ifmatch"
+	"github.com/ifmatch/ifmatch/mockserver"
+)
+
+type counter struct {
+	N int `json:"n"`
+}
+
+// increment adds one to the counter at url with Modify.
+func increment(ctx context.Context, c *ifmatch.Client, url string) error {
+	_, err := ifmatch.Modify(ctx, c, url, func(v *counter) error { v.N++; return nil })
+	return err
+}
+
+// 64 goroutines increment one counter, through one shared Client and
+// through 64 Clients, with group commit on and off: nothing is lost,
+// nothing is applied twice.
+func TestConcurrentIncrements(t *testing.T) {
+	const writers, each = 64, 10
+	for _, shared := range []bool{true, false} {
+		for _, group := range []bool{true, false} {
+			t.Run(fmt.Sprintf("shared=%v/group=%v", shared, group), func(t *testing.T) {
+				srv, url := setup(t, mockserver.Options{}, `{"n":0}`)
+				opts := ifmatch.Options{NoGroupCommit: !group}
+				one := newClient(t, opts)
+				ctx := context.Background()
+				var wg sync.WaitGroup
+				errs := make(chan error, writers*each)
+				for range writers {
+					c := one
+					if !shared {
+						c = newClient(t, opts)
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range each {
+							if err := increment(ctx, c, url); err != nil {
+								errs <- err
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Errorf("increment: %v", err)
+				}
+				var got counter
+				b, _, _ := srv.Doc("/doc")
+				if err := json.Unmarshal(b, &got); err != nil {
+					t.Fatal(err)
+				}
+				st := srv.Stats()
+				if got.N != writers*each {
+					t.Errorf("counter = %d, want %d (lost %d)", got.N, writers*each, writers*each-got.N)
+				}
+				t.Logf("%d increments in %d commits, %d conflicts, %d requests", got.N, st.Commits, st.Conflicts, total(st.Requests))
+				if group && shared && st.Commits >= writers*each {
+					t.Errorf("group commit on a shared Client: %d commits for %d increments, want fewer", st.Commits, writers*each)
+				}
+				if (!group || !shared) && st.Commits != writers*each {
+					t.Errorf("commits = %d, want one per increment (%d)", st.Commits, writers*each)
+				}
+			})
+		}
+	}
+}
+
+func total(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// In a group, a caller whose change fails fails alone; the others commit,
+// in arrival order, and each gets the committed document.
+func TestGroupCommitFailsAlone(t *testing.T) {
+	srv, url := setup(t, mockserver.Options{}, `{"log":[]}`)
+	c := newClient(t, ifmatch.Options{})
+	ctx := context.Background()
+	// Hold the lane busy with a first write, so the next ones queue up.
+	srv.SetFaults(mockserver.Faults{Latency: 50e6})
+	var wg sync.WaitGroup
+	start := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	start(func() {
+		if _, err := c.Patch(ctx, url, []byte(`[{"op":"add","path":"/log/-","value":"first"}]`)); err != nil {
+			t.Errorf("first: %v", err)
+		}
+	})
+	waitFor(t, func() bool { return srv.Stats().Requests["GET 200"] > 0 })
+	bad := errors.New("refused")
+	results := make([]error, 4)
+	bodies := make([][]byte, 4)
+	for i := range 4 {
+		start(func() {
+			var resp *ifmatch.Response
+			var err error
+			switch i {
+			case 1:
+				resp, err = c.Patch(ctx, url, []byte(`[{"op":"test","path":"/log/0","value":"nope"},{"op":"add","path":"/log/-","value":"x"}]`))
+			case 2:
+				resp, err = c.Update(ctx, url, func([]byte) ([]byte, error) { return nil, bad })
+			default:
+				resp, err = c.Patch(ctx, url, fmt.Appendf(nil, `[{"op":"add","path":"/log/-","value":"w%d"}]`, i))
+			}
+			results[i] = err
+			if resp != nil {
+				bodies[i] = resp.Body
+			}
+		})
+	}
+	wg.Wait()
+	if !errors.Is(results[1], ifmatch.ErrTestFailed) {
+		t.Errorf("failing test: %v, want ErrTestFailed", results[1])
+	}
+	if !errors.Is(results[2], bad) {
+		t.Errorf("failing mutate: %v, want its error", results[2])
+	}
+	for _, i := range []int{0, 3} {
+		if results[i] != nil {
+			t.Errorf("writer %d: %v", i, results[i])
+		}
+	}
+	b, _, _ := srv.Doc("/doc")
+	var doc struct{ Log []string }
+	json.Unmarshal(b, &doc)
+	if len(doc.Log) != 3 || doc.Log[0] != "first" {
+		t.Fatalf("log = %v, want first then w0 and w3", doc.Log)
+	}
+	if string(bodies[3]) != string(b) {
+		t.Errorf("writer 3 got %s, want the committed document %s", bodies[3], b)
+	}
+}

@@ -1,0 +1,129 @@
+package ifmatch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+)
+
+// Do sends a request built elsewhere (by a generated OpenAPI client, say:
+// Do fits oapi-codegen's HttpRequestDoer) through the Client's transport
+// retries and ETag cache:
+//
+//   - a PUT, PATCH or DELETE that carries no precondition gets If-Match from
+//     the cache when the Client knows the resource's version;
+//   - a PATCH whose body is a JSON Patch or merge patch, sent without
+//     If-Match, is rebased on conflict like Patch (same body, fresh version);
+//   - versions are learned from every answer.
+//
+// Like http.Client.Do, it returns non-2xx answers as responses, not errors,
+// except that a conflict the rebase could not resolve is a *ConflictError.
+// The answer's body is buffered (capped at MaxBodyBytes); the caller must
+// still close it. The request's body is read and closed.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := readCapped(req.Body, c.cfg.MaxBodyBytes)
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("ifmatch: %s %s: request body: %w", req.Method, redactURL(req.URL.String()), err)
+		}
+		body = b
+	}
+	url := req.URL.String()
+	t, err := c.target(url, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.header = req.Header.Clone()
+	t.all = t.header
+	t.key.principal = principalOf(t.all)
+	t.lane.cacheKey = t.key
+	t.lane.extra = headerFingerprint(t.header)
+	ctx := req.Context()
+
+	unconditional := req.Header.Get("If-Match") == "" && req.Header.Get("If-None-Match") == ""
+	if req.Method == http.MethodPatch && unconditional && c.cfg.VersionField == "" {
+		if ch, ct := patchOf(req.Header, body); ch != nil {
+			t.header.Del("Content-Type")
+			resp, err := c.sendPatch(ctx, t, ch, body, ct)
+			var re *ResponseError
+			if errors.As(err, &re) {
+				return httpResponse(req, re.StatusCode, re.Header, re.Body), nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return httpResponse(req, resp.StatusCode, resp.Header, resp.Body), nil
+		}
+	}
+
+	r := &request{method: req.Method, url: url, header: t.header.Clone(), body: body}
+	if !isSafeMethod(req.Method) && unconditional && c.cfg.VersionField == "" {
+		if s, ok := c.cache.get(t.key, t.all); ok {
+			r.header.Set("If-Match", s.etag)
+		}
+	}
+	r.conditional = r.header.Get("If-Match") != "" || r.header.Get("If-None-Match") != ""
+	x, err := c.send(ctx, r)
+	if err != nil {
+		if x.sent > 0 && !isSafeMethod(req.Method) {
+			return nil, &OutcomeUnknownError{Method: req.Method, URL: t.safe, Attempts: x.sent, Err: err}
+		}
+		return nil, err
+	}
+	switch {
+	case x.status >= 200 && x.status < 300 && isSafeMethod(req.Method):
+		if v := c.versionOf(x.header, x.body); v != "" && req.Method == http.MethodGet {
+			c.cache.put(t.key, snapshot{etag: v, body: x.body}, x.header.Values("Vary"), t.all)
+		}
+	case x.status >= 200 && x.status < 300:
+		var sent []byte
+		if req.Method == http.MethodPut {
+			sent = body
+		}
+		c.learnWrite(t, req.Method, sent, x)
+	case isConflict(x.status), x.status == http.StatusNotFound, x.status == http.StatusGone:
+		c.cache.forget(t.key)
+	}
+	return httpResponse(req, x.status, x.header, x.body), nil
+}
+
+// patchOf recognizes a JSON Patch or merge patch body by its Content-Type.
+func patchOf(h http.Header, body []byte) (change, string) {
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	switch mt {
+	case contentJSONPatch:
+		if p, err := newJSONPatch(body); err == nil {
+			return p, mt
+		}
+	case contentMergePatch:
+		if p, err := newMergePatch(body); err == nil {
+			return p, mt
+		}
+	}
+	return nil, ""
+}
+
+func httpResponse(req *http.Request, status int, h http.Header, body []byte) *http.Response {
+	if h == nil {
+		h = http.Header{}
+	}
+	h = h.Clone()
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	return &http.Response{
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
+}

@@ -1,0 +1,214 @@
+package ifmatch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors. Compare with errors.Is; every error this package returns
+// starts with "ifmatch:" and never contains credentials.
+var (
+	// ErrConflict matches every conflict the Client could not resolve: a
+	// stale version for Create, Put and Delete, a failed JSON Patch test,
+	// a conflict about content (409 with an unchanged version), or conflict
+	// retries that ran out of attempts or time. errors.As to *ConflictError
+	// gives the details.
+	ErrConflict = errors.New("ifmatch: conflict")
+
+	// ErrTestFailed means a JSON Patch "test" operation failed on the
+	// current document. It is a real conflict, reported at once and never
+	// retried; it also matches ErrConflict.
+	ErrTestFailed = fmt.Errorf("ifmatch: json patch test failed: %w", ErrConflict)
+
+	// ErrETagRejected means the server refused, several times in a row, the
+	// version it had itself just handed out (for example a weak ETag under
+	// strong comparison). Retrying cannot help; it also matches ErrConflict.
+	ErrETagRejected = fmt.Errorf("ifmatch: server rejects its own current version: %w", ErrConflict)
+
+	// ErrNoChange is returned by a mutate function to say there is nothing
+	// to write: the call then succeeds without writing.
+	ErrNoChange = errors.New("ifmatch: no change")
+
+	// ErrNoVersion means Put or Delete was called for a resource this Client
+	// holds no version of (never read, evicted, forgotten after a conflict,
+	// or the cache is off). Nothing was sent; Get the resource first.
+	ErrNoVersion = errors.New("ifmatch: no known version of the resource")
+
+	// ErrUnversioned means the server answered without a version (no ETag
+	// header, or no version field), so no conditional write is possible.
+	// Nothing was written.
+	ErrUnversioned = errors.New("ifmatch: server sent no version for the resource")
+
+	// ErrOutcomeUnknown means a write was sent and its answer lost, and
+	// whether it committed cannot be known (a retry met a changed version).
+	// It does not match ErrConflict: there is no conflict to resolve, only
+	// an outcome to check. Idempotency keys (Options.IdempotencyKeys) settle
+	// it with a server that honors them.
+	ErrOutcomeUnknown = errors.New("ifmatch: outcome of the write is unknown")
+
+	// ErrTooLarge means a request or response body exceeds
+	// Options.MaxBodyBytes.
+	ErrTooLarge = errors.New("ifmatch: body too large")
+
+	// ErrInvalidResponse means a successful answer cannot be used: its body
+	// is not valid JSON, or its Content-Type is not JSON. Nothing was
+	// written on the strength of it.
+	ErrInvalidResponse = errors.New("ifmatch: invalid response")
+
+	// ErrInvalidChange means a patch, merge patch or document is not valid
+	// JSON of the kind it claims to be. Nothing was sent.
+	ErrInvalidChange = errors.New("ifmatch: invalid change")
+)
+
+// ConflictError describes a conflict that the Client could not resolve. It
+// matches ErrConflict, and its Err (ErrTestFailed, for example) through
+// errors.Is.
+type ConflictError struct {
+	Method     string   // the write's method
+	URL        string   // without userinfo or query values
+	StatusCode int      // the last conflict status (409 or 412); 0 when nothing was sent
+	Attempts   int      // write requests sent for the call
+	ETag       string   // the last version seen (the refetched one when there was one)
+	Problem    *Problem // RFC 9457 details, if the server sent them
+	Err        error    // the cause, e.g. ErrTestFailed; may be nil
+}
+
+func (e *ConflictError) Error() string {
+	var b strings.Builder
+	b.WriteString("ifmatch: conflict")
+	if e.Method != "" {
+		fmt.Fprintf(&b, " on %s %s", e.Method, e.URL)
+	}
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, " (%d)", e.StatusCode)
+	}
+	fmt.Fprintf(&b, " after %d attempt(s)", e.Attempts)
+	if e.Problem != nil && e.Problem.summary() != "" {
+		b.WriteString(": " + e.Problem.summary())
+	}
+	if e.Err != nil {
+		b.WriteString(": " + strings.TrimPrefix(e.Err.Error(), "ifmatch: "))
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrConflict.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Unwrap returns the cause.
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// ResponseError is any non-2xx answer that is not a conflict: the caller's
+// error (4xx) or a server failure that transport retries did not cure.
+type ResponseError struct {
+	Method     string
+	URL        string // without userinfo or query values
+	StatusCode int
+	Header     http.Header
+	Body       []byte   // capped at 64 KiB
+	Problem    *Problem // RFC 9457 details, if the server sent them
+}
+
+func (e *ResponseError) Error() string {
+	s := fmt.Sprintf("ifmatch: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Problem != nil && e.Problem.summary() != "" {
+		s += ": " + e.Problem.summary()
+	}
+	return s
+}
+
+// Problem is an RFC 9457 problem-details object.
+type Problem struct {
+	Type, Title, Detail, Instance string
+	Status                        int
+	// Extensions holds the members other than the standard five; nil when
+	// there are none. Numbers decode as float64.
+	Extensions map[string]any
+}
+
+func (p *Problem) summary() string {
+	switch {
+	case p.Title != "" && p.Detail != "":
+		return p.Title + ": " + p.Detail
+	case p.Title != "":
+		return p.Title
+	}
+	return p.Detail
+}
+
+// errorBodyCap bounds the body kept in a ResponseError.
+const errorBodyCap = 64 << 10
+
+// parseProblem decodes an RFC 9457 body; it returns nil unless the content
+// type is application/problem+json and the body is a JSON object.
+func parseProblem(h http.Header, body []byte) *Problem {
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil || mt != "application/problem+json" {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil || m == nil {
+		return nil
+	}
+	p := &Problem{}
+	take := func(k string) string {
+		v, _ := m[k].(string)
+		delete(m, k)
+		return v
+	}
+	p.Type, p.Title, p.Detail, p.Instance = take("type"), take("title"), take("detail"), take("instance")
+	if f, ok := m["status"].(float64); ok && f >= 100 && f <= 999 && f == float64(int(f)) {
+		p.Status = int(f)
+	}
+	delete(m, "status")
+	if len(m) > 0 {
+		p.Extensions = m
+	}
+	return p
+}
+
+// newResponseError builds the error for an unexpected answer.
+func newResponseError(method, safeURL string, x *exchange) *ResponseError {
+	body := x.body
+	if len(body) > errorBodyCap {
+		body = body[:errorBodyCap]
+	}
+	return &ResponseError{
+		Method:     method,
+		URL:        safeURL,
+		StatusCode: x.status,
+		Header:     redactHeader(x.header),
+		Body:       body,
+		Problem:    parseProblem(x.header, x.body),
+	}
+}
+
+// OutcomeUnknownError reports a write that was sent and whose answer was
+// lost, when what followed cannot tell whether it committed: a retry met a
+// changed version, or every retry failed. It matches ErrOutcomeUnknown, and
+// its Err (a context error, say) through errors.Is. Read the resource to
+// learn its state; do not assume either outcome.
+type OutcomeUnknownError struct {
+	Method   string
+	URL      string // without userinfo or query values
+	Attempts int    // write requests sent for the call
+	Err      error  // what ended the call: a conflict answer, a network or context error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	s := fmt.Sprintf("ifmatch: outcome of %s %s is unknown after %d attempt(s): an answer was lost", e.Method, e.URL, e.Attempts)
+	if e.Err != nil {
+		s += ": " + strings.TrimPrefix(e.Err.Error(), "ifmatch: ")
+	}
+	return s
+}
+
+// Is reports whether target is ErrOutcomeUnknown.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// Unwrap returns what ended the call.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }

@@ -1,0 +1,141 @@
+package ifmatch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// Reading resources: the current version for the conflict loop, and
+// learning versions from answers into the cache.
+
+// base is the version a write is built on.
+type base struct {
+	snapshot
+	fresh bool // read from the server during this call, not from the cache
+}
+
+// current returns the version to build a write on: the cached one when it
+// has what is needed (a document, for ApplyLocally), else a fresh read.
+func (c *Client) current(ctx context.Context, t *target, needBody bool) (base, error) {
+	if s, ok := c.cache.get(t.key, t.all); ok && (s.body != nil || !needBody) {
+		return base{snapshot: s}, nil
+	}
+	return c.fetch(ctx, t, needBody)
+}
+
+// fetch reads the resource from the server, bypassing caches on the way
+// (Cache-Control: no-cache), and remembers it.
+func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, error) {
+	r := &request{method: http.MethodGet, url: t.url, header: t.header.Clone()}
+	r.header.Set("Cache-Control", "no-cache")
+	r.header.Set("Accept", "application/json")
+	c.stats.refetches.Add(1)
+	x, err := c.send(ctx, r)
+	if err != nil {
+		return base{}, err
+	}
+	if x.status != http.StatusOK {
+		if x.status == http.StatusNotFound || x.status == http.StatusGone {
+			c.cache.forget(t.key)
+		}
+		return base{}, newResponseError(http.MethodGet, t.safe, x)
+	}
+	if needBody {
+		if err := checkDocument(x.header, x.body); err != nil {
+			return base{}, fmt.Errorf("ifmatch: GET %s: %w", t.safe, err)
+		}
+	}
+	v := c.versionOf(x.header, x.body)
+	if v == "" {
+		c.cache.forget(t.key)
+		return base{}, fmt.Errorf("%w: GET %s answered without %s", ErrUnversioned, t.safe, c.versionName())
+	}
+	s := snapshot{etag: v, body: x.body}
+	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
+	return base{snapshot: s, fresh: true}, nil
+}
+
+// learnWrite updates the cache from a successful write's answer. sent is
+// the document written (nil for PATCH and DELETE). It returns the version
+// and the document now current, as far as the answer tells them.
+func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) snapshot {
+	if method == http.MethodDelete {
+		c.cache.forget(t.key)
+		return snapshot{}
+	}
+	var s snapshot
+	answerIsDoc := len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil
+	switch {
+	case c.cfg.VersionField != "":
+		// The answer names the new version only if it is the document.
+		if answerIsDoc {
+			s = snapshot{etag: c.versionOf(x.header, x.body), body: x.body}
+		}
+	case method == http.MethodPut:
+		// RFC 9110 §9.3.4: an ETag in the answer to PUT means the document
+		// was stored as sent.
+		s = snapshot{etag: x.header.Get("ETag"), body: sent}
+	case answerIsDoc:
+		s = snapshot{etag: x.header.Get("ETag"), body: x.body}
+	default:
+		s = snapshot{etag: x.header.Get("ETag")}
+	}
+	if s.etag == "" {
+		// Never assume the new version.
+		c.cache.forget(t.key)
+		return snapshot{body: s.body}
+	}
+	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
+	return s
+}
+
+// checkDocument accepts a JSON body whose Content-Type, if any, allows
+// JSON.
+func checkDocument(h http.Header, body []byte) error {
+	if ct := h.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		ok := err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") ||
+			mt == "application/octet-stream" || mt == "text/plain" || mt == "text/json")
+		if !ok {
+			return fmt.Errorf("%w: Content-Type %q is not JSON", ErrInvalidResponse, ct)
+		}
+	}
+	if !json.Valid(body) {
+		return fmt.Errorf("%w: the document is not valid JSON", ErrInvalidResponse)
+	}
+	return nil
+}
+
+func (c *Client) versionName() string {
+	if c.cfg.VersionField != "" {
+		return "the version field " + c.cfg.VersionField
+	}
+	return "an ETag"
+}
+
+// conflictBody returns the current version carried by a conflict answer
+// that says it holds the resource's representation (Content-Location equal
+// to the request's path, a version and a JSON document), so that no
+// refetch is needed.
+func (c *Client) conflictBody(t *target, x *exchange) (base, bool) {
+	loc := x.header.Get("Content-Location")
+	if loc == "" || len(x.body) == 0 || checkDocument(x.header, x.body) != nil ||
+		strings.HasPrefix(x.header.Get("Content-Type"), "application/problem+json") {
+		return base{}, false
+	}
+	if !sameResource(t.url, loc) {
+		return base{}, false
+	}
+	v := c.versionOf(x.header, x.body)
+	if v == "" {
+		return base{}, false
+	}
+	s := snapshot{etag: v, body: x.body}
+	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
+	return base{snapshot: s, fresh: true}, true
+}

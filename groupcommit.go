@@ -1,0 +1,126 @@
+package ifmatch
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// Group commit: concurrent ApplyLocally writes to one resource through one
+// Client queue in a lane; one worker per busy lane takes everything queued,
+// applies the changes in arrival order and writes them in one PUT. Callers
+// that arrive while a write is out join the next one, so under load each
+// round trip commits many changes instead of one change and many 412s.
+
+// laneKey names a lane: the resource as one principal sees it, and the
+// call's own headers, since only calls that send the same request may
+// share it.
+type laneKey struct {
+	cacheKey
+	extra string
+}
+
+// lanes holds the queues of the resources being written. A lane is in the
+// map exactly while its worker runs.
+type lanes struct {
+	mu sync.Mutex
+	m  map[laneKey][]*member
+}
+
+// join queues m and reports whether the caller must start the lane's worker.
+func (ls *lanes) join(k laneKey, m *member) (start bool) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.m == nil {
+		ls.m = make(map[laneKey][]*member)
+	}
+	q, running := ls.m[k]
+	ls.m[k] = append(q, m)
+	return !running
+}
+
+// take returns what is queued. With last set and nothing queued, the lane
+// is closed: its worker must stop.
+func (ls *lanes) take(k laneKey, last bool) []*member {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	q := ls.m[k]
+	if len(q) == 0 {
+		if last {
+			delete(ls.m, k)
+		}
+		return nil
+	}
+	ls.m[k] = q[:0:0]
+	return q
+}
+
+// submit runs an ApplyLocally change through the conflict loop, sharing
+// writes with concurrent calls on the same resource unless group commit is
+// off.
+func (c *Client) submit(ctx context.Context, t *target, ch change) (*Response, error) {
+	if err := context.Cause(ctx); ctx.Err() != nil {
+		return nil, err
+	}
+	m := newMember(ctx, ch)
+	if c.cfg.NoGroupCommit {
+		c.writeLocal(ctx, t, []*member{m}, nil)
+		return m.wait(c, t)
+	}
+	if c.lanes.join(t.lane, m) {
+		go c.runLane(t)
+	}
+	return m.wait(c, t)
+}
+
+// runLane writes a lane's queue until it is empty.
+func (c *Client) runLane(t *target) {
+	for {
+		ms := c.lanes.take(t.lane, true)
+		if ms == nil {
+			return
+		}
+		g := newGroup(ms[0].ctx)
+		g.add(ms)
+		c.writeLocal(g.ctx, t, ms, func() []*member {
+			more := c.lanes.take(t.lane, false)
+			g.add(more)
+			return more
+		})
+		g.close()
+	}
+}
+
+// group is the context of one shared write: it keeps the values of the
+// first caller's context but not its cancellation, and ends only when every
+// caller in the group has left.
+type group struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	live   atomic.Int64
+	stops  []func() bool
+}
+
+func newGroup(first context.Context) *group {
+	g := &group{}
+	g.ctx, g.cancel = context.WithCancel(context.WithoutCancel(first))
+	return g
+}
+
+func (g *group) add(ms []*member) {
+	for _, m := range ms {
+		g.live.Add(1)
+		g.stops = append(g.stops, context.AfterFunc(m.ctx, func() {
+			if g.live.Add(-1) == 0 {
+				g.cancel()
+			}
+		}))
+	}
+}
+
+func (g *group) close() {
+	for _, stop := range g.stops {
+		stop()
+	}
+	g.cancel()
+}

@@ -1,0 +1,79 @@
+package ifmatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+const (
+	slogInfo  = slog.LevelInfo
+	slogDebug = slog.LevelDebug
+)
+
+func attrMethod(m string) slog.Attr       { return slog.String("method", m) }
+func attrURL(u string) slog.Attr          { return slog.String("url", redactURL(u)) }
+func attrReason(r string) slog.Attr       { return slog.String("reason", r) }
+func attrDelay(d time.Duration) slog.Attr { return slog.Duration("delay", d) }
+
+// scrubURLError drops the *url.Error wrapper, whose message holds the full
+// URL with its query values and userinfo; callers add a redacted URL.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// slogLeveled adapts a *slog.Logger to go-retryablehttp's LeveledLogger,
+// redacting URLs and errors on the way, since retryablehttp keeps query
+// values in what it logs.
+type slogLeveled struct{ l *slog.Logger }
+
+var _ retryablehttp.LeveledLogger = slogLeveled{}
+
+func (s slogLeveled) Error(msg string, kv ...any) { s.log(slog.LevelError, msg, kv) }
+func (s slogLeveled) Info(msg string, kv ...any)  { s.log(slog.LevelInfo, msg, kv) }
+func (s slogLeveled) Debug(msg string, kv ...any) { s.log(slog.LevelDebug, msg, kv) }
+func (s slogLeveled) Warn(msg string, kv ...any)  { s.log(slog.LevelWarn, msg, kv) }
+
+func (s slogLeveled) log(level slog.Level, msg string, kv []any) {
+	ctx := context.Background()
+	if !s.l.Enabled(ctx, level) {
+		return
+	}
+	clean := make([]any, 0, len(kv))
+	for i := 0; i+1 < len(kv); i += 2 {
+		clean = append(clean, kv[i], scrubValue(kv[i+1]))
+	}
+	s.l.Log(ctx, level, "retryablehttp: "+msg, clean...)
+}
+
+// scrubValue redacts every URL-looking word of a logged value.
+func scrubValue(v any) any {
+	var s string
+	switch v := v.(type) {
+	case error:
+		s = scrubURLError(v).Error()
+	case string:
+		s = v
+	case fmt.Stringer:
+		s = v.String()
+	default:
+		return v
+	}
+	words := strings.Fields(s)
+	for i, w := range words {
+		if strings.Contains(w, "://") {
+			words[i] = redactURL(strings.Trim(w, `"'`))
+		}
+	}
+	return strings.Join(words, " ")
+}

@@ -1,0 +1,87 @@
+// Package mockserver is a real HTTP server that produces the conflicts and
+// failures an optimistic-concurrency client must survive, for tests of
+// ifmatch and of code built on it.
+//
+// It stores JSON documents at any path (the query is not part of the key)
+// and versions each write. Every version is unique server-wide, also across
+// a delete and re-create. A test usually starts one on loopback:
+//
+//	srv := mockserver.New(mockserver.Options{})
+//	defer srv.Close()
+//	etag, _ := srv.SetDoc("/counter", []byte(`{"n":0}`))
+//	// ... point the client under test at srv.URL + "/counter"
+//
+// NewHandler gives the same API as an http.Handler, to mount elsewhere.
+//
+// # Documents
+//
+// GET and HEAD answer 200 with the document, Content-Type application/json
+// and a strong ETag such as "7"; with a matching If-None-Match, 304. PUT
+// stores a JSON body (Content-Type absent, application/json or */*+json):
+// 201 on create, 200 on update, with the stored document and its ETag.
+// PATCH takes application/json-patch+json (RFC 6902) or
+// application/merge-patch+json (RFC 7396) and answers 200. DELETE answers
+// 204. A write honors If-Match and If-None-Match (list syntax and "*"); a
+// stale one is answered with 412. Error answers carry an RFC 9457 problem
+// body whose type is one of the Problem* constants: 400 for a malformed
+// body or patch, 404 for a missing document, 415 for a media type, 422 for
+// a patch that does not apply.
+//
+// # Modes
+//
+// Options change how versions are checked, to imitate the servers clients
+// meet:
+//
+//   - StaleStatus 409 answers a stale version with 409 instead of 412.
+//   - RequireIfMatch answers 428 to an unconditional write of an existing
+//     document.
+//   - WeakETags hands out W/"7" and takes it back verbatim in If-Match.
+//   - ConflictBody makes a stale answer carry the current document and its
+//     ETag, so that a client can rebase without another GET.
+//   - VersionField keeps the version inside the document (CouchDB's "/_rev",
+//     Kubernetes' "/metadata/resourceVersion"), as "<generation>-<hex>". A
+//     write to an existing document must send the current version in the
+//     body or the ?rev= query parameter (see VersionParam); a stale or
+//     missing one is a 409. If-Match is ignored, as pouchdb-server does.
+//   - IgnorePreconditions is a broken server where the last writer wins,
+//     to show lost updates.
+//   - Idempotency honors the Idempotency-Key header on writes: the same key
+//     and request replay the first answer (with Idempotent-Replayed: true),
+//     a different request with the same key is a 422, and a retry while the
+//     first is in flight is a 409.
+//
+// # Faults
+//
+// Faults, switched with Handler.SetFaults or PUT /_mock/faults, hit
+// document requests in this order: latency (with jitter); an error answer
+// (503 or ErrorStatus, with Retry-After) before processing; a TCP reset
+// before processing; for a conditional write, a concurrent writer that
+// bumps the version first; and after a write commits, a dropped connection
+// with no answer, the ambiguous case a client cannot tell from a failure.
+// Reads may be served from an older version, as from a lagging replica.
+// Every random choice comes from one source seeded by Options.Seed, so the
+// same seed and the same sequence of requests give the same faults.
+//
+// Stats counts requests by method and status, commits, conflicts,
+// external writes, idempotent replays and each fault that took effect.
+//
+// # Admin API
+//
+// Paths under /_mock/ are never documents, never faulted and not counted:
+//
+//	GET    /_mock/stats        counters (Stats as JSON)
+//	DELETE /_mock/stats        reset the counters
+//	GET    /_mock/faults       current faults, durations as "5ms"
+//	PUT    /_mock/faults       replace the faults; missing fields are zero
+//	GET    /_mock/docs/<path>  document /<path> with its ETag, bypassing faults
+//	PUT    /_mock/docs/<path>  write /<path> as an external writer
+//	DELETE /_mock/docs/<path>  delete /<path> as an external writer
+//
+// # Standalone use
+//
+// The same server runs on its own, for curl or other languages:
+//
+//	go run github.com/ifmatch/ifmatch/cmd/ifmatch-mockserver -addr 127.0.0.1:8080 -stale-status 409 -drop-rate 0.1
+//
+// It has a flag for every option and fault; -h lists them.
+package mockserver

@@ -1,0 +1,253 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+)
+
+// Patch media types (RFC 6902 and RFC 7396).
+const (
+	jsonPatchType  = "application/json-patch+json"
+	mergePatchType = "application/merge-patch+json"
+)
+
+// read answers GET and HEAD, possibly from an older version.
+func (h *Handler) read(r *http.Request, d *decision) *response {
+	path := r.URL.Path
+	h.mu.Lock()
+	cur := h.docs[path]
+	if cur == nil {
+		h.mu.Unlock()
+		return notFound(path)
+	}
+	body, etag := cur.body, cur.etag
+	stale := d.staleRead && len(cur.history) > 0
+	if stale {
+		// a lagging replica: any older version, as replicas lag unevenly
+		old := cur.history[d.pick%uint64(len(cur.history))]
+		body, etag = old.body, old.etag
+	}
+	h.mu.Unlock()
+	if stale {
+		d.note("stale-read")
+		h.count(func(s *Stats) { s.Faults.StaleReads++ })
+	}
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && parseETagList(inm).has(etag, weakEqual) {
+		return &response{status: http.StatusNotModified, header: http.Header{"Etag": {etag}}}
+	}
+	return docResponse(http.StatusOK, body, etag)
+}
+
+func notFound(path string) *response {
+	return problem(http.StatusNotFound, ProblemNotFound, "Not Found", "no document at "+path, path)
+}
+
+// writeRequest is a validated PUT, PATCH or DELETE.
+type writeRequest struct {
+	method string
+	path   string
+	doc    []byte          // PUT: the compacted document
+	patch  jsonpatch.Patch // PATCH with a JSON Patch
+	merge  []byte          // PATCH with a JSON Merge Patch
+	pre    preconditions
+
+	version    string // VersionField mode: the version the client saw
+	hasVersion bool
+}
+
+// conditional reports whether the write names the version it expects, which
+// is when a concurrent writer can make it stale.
+func (h *Handler) conditional(wr *writeRequest) bool {
+	if h.versionPtr != nil {
+		return wr.hasVersion
+	}
+	return wr.pre.hasIfMatch
+}
+
+// write answers PUT, PATCH and DELETE: validation outside the lock, then
+// the check and the commit under one hold of it.
+func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
+	wr, resp := h.parseWrite(r, body)
+	if resp != nil {
+		return resp
+	}
+	if d.interfere && h.conditional(wr) {
+		h.mu.Lock()
+		bumped := h.bumpLocked(wr.path)
+		h.mu.Unlock()
+		if bumped {
+			d.note("interference")
+			h.count(func(s *Stats) { s.Faults.Interferences++; s.ExternalWrites++ })
+		}
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cur := h.docs[wr.path]
+	if cur == nil && wr.method != http.MethodPut {
+		return notFound(wr.path)
+	}
+	if !h.opts.IgnorePreconditions {
+		var resp *response
+		if h.versionPtr != nil {
+			resp = h.checkVersionLocked(wr.version, wr.hasVersion, cur, wr.path)
+		} else {
+			resp = h.checkETagLocked(wr.pre, cur, wr.path)
+		}
+		if resp != nil {
+			return resp
+		}
+	}
+
+	next := wr.doc
+	switch wr.method {
+	case http.MethodDelete:
+		delete(h.docs, wr.path)
+		return &response{status: http.StatusNoContent, header: http.Header{}, committed: true}
+	case http.MethodPatch:
+		var err error
+		if wr.merge != nil {
+			next, err = jsonpatch.MergePatch(cur.body, wr.merge)
+		} else {
+			opts := jsonpatch.NewApplyOptions()
+			opts.SupportNegativeIndices = false
+			opts.EscapeHTML = false
+			next, err = wr.patch.ApplyWithOptions(cur.body, opts)
+		}
+		if err != nil {
+			return problem(http.StatusUnprocessableEntity, ProblemPatchFailed, "Unprocessable Content",
+				"the patch does not apply: "+err.Error(), wr.path)
+		}
+	}
+	stored, err := h.commitLocked(wr.path, next)
+	if err != nil {
+		// only VersionField mode can fail here: the body has no room for it
+		status := http.StatusBadRequest
+		if wr.method == http.MethodPatch {
+			status = http.StatusUnprocessableEntity
+		}
+		return problem(status, ProblemPatchFailed, http.StatusText(status), err.Error(), wr.path)
+	}
+	status := http.StatusOK
+	if cur == nil {
+		status = http.StatusCreated
+	}
+	resp = docResponse(status, stored.body, stored.etag)
+	if status == http.StatusCreated {
+		resp.header.Set("Location", wr.path)
+	}
+	resp.committed = true
+	return resp
+}
+
+// parseWrite validates a write's media type and body and finds the version
+// it expects. It returns the error answer when the request is malformed.
+func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *response) {
+	wr := &writeRequest{method: r.Method, path: r.URL.Path, pre: readPreconditions(r.Header)}
+	ct := r.Header.Get("Content-Type")
+	mt := ""
+	if ct != "" {
+		var err error
+		if mt, _, err = mime.ParseMediaType(ct); err != nil {
+			return nil, unsupported(wr, ct)
+		}
+	}
+	var versionSource []byte // the JSON that may carry the version field
+	switch r.Method {
+	case http.MethodPut:
+		if ct != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return nil, unsupported(wr, ct)
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, body); err != nil {
+			return nil, problem(http.StatusBadRequest, ProblemInvalidJSON, "Bad Request",
+				"the body is not valid JSON: "+jsonError(err, body), wr.path)
+		}
+		wr.doc, versionSource = buf.Bytes(), buf.Bytes()
+	case http.MethodPatch:
+		switch mt {
+		case jsonPatchType:
+			p, err := jsonpatch.DecodePatch(body)
+			if err != nil {
+				return nil, problem(http.StatusBadRequest, ProblemInvalidPatch, "Bad Request",
+					"the body is not a JSON Patch: "+err.Error(), wr.path)
+			}
+			wr.patch = p
+		case mergePatchType:
+			if !json.Valid(body) {
+				return nil, problem(http.StatusBadRequest, ProblemInvalidPatch, "Bad Request",
+					"the body is not a JSON Merge Patch: invalid JSON", wr.path)
+			}
+			wr.merge, versionSource = body, body
+		default:
+			return nil, unsupported(wr, ct)
+		}
+	}
+	if h.versionPtr != nil {
+		if resp := h.findVersion(r, wr, versionSource); resp != nil {
+			return nil, resp
+		}
+	}
+	return wr, nil
+}
+
+// findVersion reads the version a write expects from the VersionParam query
+// parameter or the version field of the body; when both are sent they must
+// agree, as in CouchDB.
+func (h *Handler) findVersion(r *http.Request, wr *writeRequest, src []byte) *response {
+	q := r.URL.Query().Get(h.opts.VersionParam)
+	var b string
+	var inBody bool
+	if src != nil {
+		var err error
+		if b, inBody, err = getPointer(src, h.versionPtr); err != nil {
+			return problem(http.StatusBadRequest, ProblemBadRequest, "Bad Request", err.Error(), wr.path)
+		}
+	}
+	switch {
+	case q != "" && inBody && q != b:
+		return problem(http.StatusBadRequest, ProblemBadRequest, "Bad Request",
+			"the version in the query ("+q+") and in the body ("+b+") differ", wr.path)
+	case q != "":
+		wr.version, wr.hasVersion = q, true
+	case inBody:
+		wr.version, wr.hasVersion = b, true
+	}
+	return nil
+}
+
+// unsupported answers a write with a media type the server cannot handle.
+func unsupported(wr *writeRequest, ct string) *response {
+	got := ct
+	if got == "" {
+		got = "no Content-Type"
+	}
+	detail := "PUT takes application/json or a */*+json type, not " + got
+	if wr.method == http.MethodPatch {
+		detail = "PATCH takes " + jsonPatchType + " or " + mergePatchType + ", not " + got
+	}
+	resp := problem(http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType, "Unsupported Media Type", detail, wr.path)
+	if wr.method == http.MethodPatch {
+		resp.header.Set("Accept-Patch", jsonPatchType+", "+mergePatchType)
+	}
+	return resp
+}
+
+// jsonError describes a JSON syntax error with its offset.
+func jsonError(err error, body []byte) string {
+	var se *json.SyntaxError
+	if len(body) == 0 {
+		return "the body is empty"
+	}
+	if errors.As(err, &se) {
+		return err.Error() + " at offset " + strconv.FormatInt(se.Offset, 10)
+	}
+	return err.Error()
+}

@@ -1,0 +1,270 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AdminPrefix starts the paths of the admin endpoints; no document lives
+// under it.
+const AdminPrefix = "/_mock/"
+
+// Handler is the mock document API: JSON documents at any path, their
+// versions, the injected faults and the counters. It is safe for
+// concurrent use. Mount it on any server, or use New for one on loopback.
+type Handler struct {
+	opts       Options // defaults resolved
+	log        *slog.Logger
+	versionPtr []string // VersionField's tokens; nil in ETag mode
+
+	stop     chan struct{} // closed by Server.Close to cut latencies short
+	stopOnce sync.Once
+
+	faultMu sync.Mutex
+	faults  Faults
+	rng     *rand.Rand
+
+	// mu guards the documents; a write's check and commit happen under one
+	// hold of it, which makes every conditional write atomic.
+	mu   sync.Mutex
+	docs map[string]*document
+	seq  uint64 // last version handed out, server-wide
+
+	statsMu sync.Mutex
+	stats   Stats
+
+	idem idemStore
+}
+
+// NewHandler returns a Handler with no documents. It panics if
+// opts.Validate fails, since that is a mistake in the calling code.
+func NewHandler(opts Options) *Handler {
+	if err := opts.Validate(); err != nil {
+		panic(err)
+	}
+	opts = opts.withDefaults()
+	h := &Handler{
+		opts:   opts,
+		log:    opts.Logger,
+		stop:   make(chan struct{}),
+		faults: opts.Faults,
+		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x9e3779b97f4a7c15)),
+		docs:   make(map[string]*document),
+		idem:   idemStore{max: maxIdempotencyKeys},
+	}
+	if opts.VersionField != "" {
+		h.versionPtr = parsePointer(opts.VersionField)
+	}
+	return h
+}
+
+// ServeHTTP answers document requests (GET, HEAD, PUT, PATCH, DELETE) at
+// any path, and the admin endpoints under AdminPrefix.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == strings.TrimSuffix(AdminPrefix, "/") || strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		h.serveAdmin(w, r)
+		return
+	}
+	start := time.Now()
+	d := h.decide()
+	resp, abort := h.serveDocument(r, &d)
+
+	// count and log before aborting: abortConn may end the handler
+	outcome := abort
+	if outcome == "" {
+		outcome = strconv.Itoa(resp.status)
+	}
+	h.count(func(s *Stats) {
+		if s.Requests == nil {
+			s.Requests = make(map[string]int64)
+		}
+		s.Requests[r.Method+" "+outcome]++
+		if resp != nil && resp.committed {
+			s.Commits++
+		}
+		if resp != nil && resp.conflict {
+			s.Conflicts++
+		}
+		if resp != nil && resp.replayed {
+			s.IdempotentReplays++
+		}
+	})
+	h.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("outcome", outcome), slog.String("faults", strings.Join(d.applied, ",")),
+		slog.Duration("took", time.Since(start)))
+
+	switch abort {
+	case "reset":
+		abortConn(w, true)
+	case "dropped", "canceled":
+		abortConn(w, false)
+	default:
+		resp.write(w, r.Method == http.MethodHead)
+	}
+}
+
+// serveDocument runs a document request through the faults and processing.
+// It returns the answer and, when no answer is to be sent, why.
+func (h *Handler) serveDocument(r *http.Request, d *decision) (resp *response, abort string) {
+	if d.delay > 0 {
+		d.note("latency")
+		h.count(func(s *Stats) { s.Faults.Delayed++ })
+		if !h.sleep(r.Context(), d.delay) {
+			return nil, "canceled"
+		}
+	}
+	if d.fail {
+		d.note("error")
+		h.count(func(s *Stats) { s.Faults.Errors++ })
+		return injectedError(d.faults, r.URL.Path), ""
+	}
+	if d.reset {
+		d.note("reset")
+		h.count(func(s *Stats) { s.Faults.Resets++ })
+		return nil, "reset"
+	}
+	resp = h.process(r, d)
+	if resp.committed && d.drop {
+		d.note("drop")
+		h.count(func(s *Stats) { s.Faults.Drops++ })
+		return resp, "dropped"
+	}
+	return resp, ""
+}
+
+// note records a fault that took effect, for the request's log record.
+func (d *decision) note(fault string) { d.applied = append(d.applied, fault) }
+
+// maxBody bounds request bodies.
+const maxBody = 8 << 20
+
+// process answers a request that got past the faults: reads, and writes
+// through the idempotency store when a key is sent.
+func (h *Handler) process(r *http.Request, d *decision) *response {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return h.read(r, d)
+	case http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		resp := problem(http.StatusMethodNotAllowed, ProblemMethodNotAllowed, "Method Not Allowed",
+			"documents support GET, HEAD, PUT, PATCH and DELETE", r.URL.Path)
+		resp.header.Set("Allow", "GET, HEAD, PUT, PATCH, DELETE")
+		return resp
+	}
+	body, resp := readBody(r)
+	if resp != nil {
+		return resp
+	}
+	key := r.Header.Get(h.opts.IdempotencyHeader)
+	if !h.opts.Idempotency || key == "" {
+		return h.write(r, body, d)
+	}
+	entry, resp := h.idem.begin(key, fingerprint(r, body), r.URL.Path)
+	if resp != nil {
+		return resp
+	}
+	// stored before the caller may drop the connection, so that a retry
+	// with the same key learns the outcome of the ambiguous write
+	resp = h.write(r, body, d)
+	h.idem.finish(key, entry, resp)
+	return resp
+}
+
+// readBody reads a write's body, bounded by maxBody.
+func readBody(r *http.Request) ([]byte, *response) {
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, problem(http.StatusRequestEntityTooLarge, ProblemTooLarge, "Content Too Large",
+			fmt.Sprintf("the body exceeds %d bytes", maxBody), r.URL.Path)
+	case err != nil:
+		return nil, problem(http.StatusBadRequest, ProblemBadRequest, "Bad Request", "reading the body: "+err.Error(), r.URL.Path)
+	}
+	return buf.Bytes(), nil
+}
+
+// SetDoc stores doc at path as an external writer would, bypassing
+// preconditions and faults, and returns its new ETag. It is counted in
+// Stats.ExternalWrites, not Stats.Commits. doc must be valid JSON (a JSON
+// object in VersionField mode, whose version field the server sets), and
+// path must start with "/" and not with AdminPrefix.
+func (h *Handler) SetDoc(path string, doc []byte) (etag string, err error) {
+	d, _, err := h.setDoc(path, doc)
+	if err != nil {
+		return "", err
+	}
+	return d.etag, nil
+}
+
+// setDoc is SetDoc, also reporting whether the document was created.
+func (h *Handler) setDoc(path string, doc []byte) (stored document, created bool, err error) {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, AdminPrefix) {
+		return document{}, false, fmt.Errorf("mockserver: document path %q: want a path starting with / outside %s", path, AdminPrefix)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, doc); err != nil {
+		return document{}, false, fmt.Errorf("mockserver: document %s: %w", path, err)
+	}
+	h.mu.Lock()
+	created = h.docs[path] == nil
+	d, err := h.commitLocked(path, buf.Bytes())
+	if err == nil {
+		stored = *d
+	}
+	h.mu.Unlock()
+	if err != nil {
+		return document{}, false, fmt.Errorf("mockserver: document %s: %w", path, err)
+	}
+	h.count(func(s *Stats) { s.ExternalWrites++ })
+	h.log.Debug("document set", slog.String("path", path), slog.String("etag", stored.etag))
+	return stored, created, nil
+}
+
+// Doc returns a copy of the document at path and its ETag, as a GET without
+// faults would.
+func (h *Handler) Doc(path string) (doc []byte, etag string, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.docs[path]
+	if d == nil {
+		return nil, "", false
+	}
+	return bytes.Clone(d.body), d.etag, true
+}
+
+// Version returns what a client must send back to write the document at
+// path: the version field's value in VersionField mode, the ETag otherwise.
+// It returns "" when there is no document.
+func (h *Handler) Version(path string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d := h.docs[path]; d != nil {
+		return h.versionOf(d)
+	}
+	return ""
+}
+
+// DeleteDoc removes the document at path as an external writer would, and
+// reports whether there was one. It is counted in Stats.ExternalWrites.
+func (h *Handler) DeleteDoc(path string) bool {
+	h.mu.Lock()
+	_, ok := h.docs[path]
+	delete(h.docs, path)
+	h.mu.Unlock()
+	if ok {
+		h.count(func(s *Stats) { s.ExternalWrites++ })
+	}
+	return ok
+}

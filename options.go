@@ -1,0 +1,217 @@
+package ifmatch
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+)
+
+// PatchStrategy says how Patch and MergePatch write.
+type PatchStrategy int
+
+const (
+	// ApplyLocally applies the change to the current document here, then
+	// PUTs the whole document with If-Match. It needs no PATCH support on
+	// the server and lets concurrent calls share one write (group commit).
+	ApplyLocally PatchStrategy = iota
+	// SendPatch sends PATCH (application/json-patch+json or
+	// application/merge-patch+json) with If-Match; the server applies it.
+	SendPatch
+)
+
+// Backoff is the conflict backoff policy: NextBackOff returns how long to
+// wait before the next attempt, a negative duration meaning stop. Reset
+// starts over. backoff/v4 and later majors of github.com/cenkalti/backoff
+// satisfy it.
+type Backoff interface {
+	NextBackOff() time.Duration
+	Reset()
+}
+
+// Options configure a Client. The zero value of every field means its
+// default, documented on the field. Options are copied by New; changing
+// them afterwards has no effect.
+type Options struct {
+	// HTTPClient sends every request. nil: a pooled client from
+	// go-cleanhttp, private to this Client.
+	HTTPClient *http.Client
+
+	// MaxAttempts caps the write attempts per call, the first included;
+	// transport retries do not count. 0: no cap (MaxElapsed and the context
+	// bound the call); negative: one attempt.
+	MaxAttempts int
+
+	// MaxElapsed is the time budget per call for conflict retries. 0: 30 s;
+	// negative: only the context bounds the call.
+	MaxElapsed time.Duration
+
+	// Backoff returns a fresh conflict backoff for each call. nil: an
+	// exponential backoff with jitter that starts at 1 ms, since a conflict
+	// means somebody else just made progress (see DefaultBackoff).
+	Backoff func() Backoff
+
+	// RetryMax is the number of transport retries per request (network
+	// errors, 408, 429, 5xx) for requests that are safe to repeat. 0: 4;
+	// negative: none.
+	RetryMax int
+
+	// RetryWaitMin and RetryWaitMax bound the jittered exponential wait
+	// between transport retries. 0: 50 ms and 2 s.
+	RetryWaitMin, RetryWaitMax time.Duration
+
+	// RetryAfterMax caps a server's Retry-After. 0: 10 s; negative:
+	// Retry-After is ignored.
+	RetryAfterMax time.Duration
+
+	// AttemptTimeout bounds each HTTP request, reading the body included,
+	// so a server that trickles bytes cannot hold a call. It applies only
+	// when HTTPClient.Timeout is zero. 0: 30 s; negative: none.
+	AttemptTimeout time.Duration
+
+	// CacheEntries bounds the ETag cache. 0: 10,000; negative: no cache
+	// (Put and Delete then always return ErrNoVersion).
+	CacheEntries int
+
+	// CacheBytes bounds the bytes of documents held by the cache. 0: 64 MiB;
+	// negative: documents are not cached, only versions.
+	CacheBytes int64
+
+	// MaxBodyBytes caps every request and response body. 0: 16 MiB;
+	// negative: no cap.
+	MaxBodyBytes int64
+
+	// PatchStrategy selects how Patch and MergePatch write. Zero:
+	// ApplyLocally.
+	PatchStrategy PatchStrategy
+
+	// VersionField, when set, is a JSON Pointer (RFC 6901) to the field of
+	// the document that holds its version, for APIs whose version is not an
+	// ETag: "/_rev" for CouchDB, "/metadata/resourceVersion" for Kubernetes.
+	// Reads take the version from the field and writes carry it there. "":
+	// the ETag header.
+	VersionField string
+
+	// VersionParam, with VersionField, is a query parameter that also
+	// carries the version on writes ("rev" for CouchDB, which needs it on
+	// DELETE). "": none.
+	VersionParam string
+
+	// IdempotencyKeys sends an Idempotency-Key header on every write: the
+	// same key for the transport retries of one attempt, a new key after a
+	// rebase. With a server that honors keys, a write whose answer was lost
+	// is retried and returns its original outcome instead of
+	// ErrOutcomeUnknown. false: no keys.
+	IdempotencyKeys bool
+
+	// IdempotencyHeader names the idempotency header. "": "Idempotency-Key".
+	IdempotencyHeader string
+
+	// NoGroupCommit turns group commit off. By default, concurrent
+	// ApplyLocally writes (Patch, MergePatch, Update, Modify) to the same
+	// resource through one Client are combined: one PUT carries every
+	// waiting caller's change, applied in arrival order, and each caller
+	// gets the committed document. A caller whose change fails (a failed
+	// test, an error from its mutate function) fails alone.
+	NoGroupCommit bool
+
+	// Header is sent with every request (for example Authorization). The
+	// cache is partitioned by its credentials like those of each call.
+	Header http.Header
+
+	// OnConflict, if set, is called before each conflict backoff, for
+	// metrics. It must be fast and safe for concurrent use.
+	OnConflict func(ConflictInfo)
+
+	// OnRetry, if set, is called before each transport retry, for metrics.
+	// It must be fast and safe for concurrent use.
+	OnRetry func(RetryInfo)
+
+	// Logger receives a record for every transport retry, conflict and
+	// rebase. nil: nothing is logged.
+	Logger *slog.Logger
+}
+
+// config is Options with every default resolved, fixed at New.
+type config struct {
+	Options
+	httpClient *http.Client
+	attempts   int // 0: no cap
+	elapsed    time.Duration
+	idemHeader string
+}
+
+func (o Options) resolve() config {
+	c := config{Options: o}
+	c.httpClient = o.HTTPClient
+	if c.httpClient == nil {
+		c.httpClient = cleanhttp.DefaultPooledClient()
+	}
+	timeout := or(o.AttemptTimeout, 30*time.Second)
+	// A shallow copy shares the caller's Transport (and so its pool and
+	// CloseIdleConnections) but not the caller's struct.
+	hc := *c.httpClient
+	if hc.Timeout == 0 && timeout > 0 {
+		hc.Timeout = timeout
+	}
+	hc.CheckRedirect = stripCredentialsOnRedirect(hc.CheckRedirect)
+	c.httpClient = &hc
+	switch {
+	case o.MaxAttempts < 0:
+		c.attempts = 1
+	default:
+		c.attempts = o.MaxAttempts
+	}
+	c.elapsed = or(o.MaxElapsed, 30*time.Second)
+	c.RetryMax = or(o.RetryMax, 4)
+	c.RetryWaitMin = or(o.RetryWaitMin, 50*time.Millisecond)
+	c.RetryWaitMax = or(o.RetryWaitMax, 2*time.Second)
+	c.RetryAfterMax = or(o.RetryAfterMax, 10*time.Second)
+	c.CacheEntries = or(o.CacheEntries, 10_000)
+	c.CacheBytes = or(o.CacheBytes, 64<<20)
+	c.MaxBodyBytes = or(o.MaxBodyBytes, 16<<20)
+	c.idemHeader = o.IdempotencyHeader
+	if c.idemHeader == "" {
+		c.idemHeader = "Idempotency-Key"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Backoff == nil {
+		c.Backoff = DefaultBackoff
+	}
+	return c
+}
+
+// or returns v, or def when v is zero; negative values pass through for the
+// caller to read as "off".
+func or[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// stripCredentialsOnRedirect wraps a redirect policy so that credential
+// headers (API keys included, which net/http would forward) never follow a
+// redirect to another host.
+func stripCredentialsOnRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if next != nil {
+			if err := next(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("ifmatch: stopped after 10 redirects")
+		}
+		if len(via) > 0 && !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+			for _, h := range credentialHeaders {
+				req.Header.Del(h)
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,257 @@
+package ifmatch
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// DefaultBackoff is the conflict backoff used when Options.Backoff is nil:
+// exponential from 1 ms, doubling to at most 100 ms, with ±50% jitter, and
+// no time limit of its own (MaxElapsed and the context bound a call). A
+// conflict means another writer just committed, so the first retry comes
+// almost at once; the jitter spreads writers that collided.
+func DefaultBackoff() Backoff {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     time.Millisecond,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         100 * time.Millisecond,
+		MaxElapsedTime:      0,
+		Stop:                backoff.Stop,
+		Clock:               backoff.SystemClock,
+	}
+	b.Reset()
+	return b
+}
+
+var _ Backoff = (*backoff.ExponentialBackOff)(nil)
+
+// exchange is one request's final answer, transport retries done, with its
+// body read (up to the cap).
+type exchange struct {
+	status    int
+	header    http.Header
+	body      []byte
+	sent      int  // requests written, transport retries and http.Transport replays included
+	ambiguous bool // some try was written and its answer lost, or was a 5xx that may have committed
+}
+
+// request is what the conflict loop asks the transport layer to send.
+type request struct {
+	method string
+	url    string
+	header http.Header
+	body   []byte
+	// conditional says the request carries a precondition (If-Match,
+	// If-None-Match, a version in the body): repeating it cannot apply it
+	// twice, so it is safe to retry.
+	conditional bool
+}
+
+// tryState follows one request across its transport retries.
+type tryState struct {
+	wrote    atomic.Int32 // requests fully written (httptrace WroteRequest)
+	tryStart int32        // wrote at the start of the current try
+	ambig    bool
+}
+
+// send performs r with transport retries. It returns an error only when no
+// answer was had: the network failed on every try, or ctx ended. The
+// exchange is returned with it so that the caller can count what was sent
+// and whether the request may have been applied.
+func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
+	st := &tryState{}
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			st.wrote.Add(1)
+		}
+	}}
+	var body any
+	if r.body != nil {
+		body = r.body
+	}
+	req, err := retryablehttp.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, r.url, body)
+	if err != nil {
+		return &exchange{}, fmt.Errorf("ifmatch: %s %s: %w", r.method, redactURL(r.url), errInvalidURL)
+	}
+	for k, v := range c.cfg.Header {
+		req.Header[k] = v
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	write := !isSafeMethod(r.method)
+	if write && c.cfg.IdempotencyKeys {
+		// One key per send: the transport retries below repeat it, and the
+		// conflict loop's next attempt (a rebase) calls send again.
+		req.Header.Set(c.cfg.idemHeader, newKey())
+	}
+	repeatable := isIdempotentMethod(r.method) || r.conditional || req.Header.Get(c.cfg.idemHeader) != ""
+
+	rc := &retryablehttp.Client{
+		HTTPClient:   c.cfg.httpClient,
+		RetryWaitMin: c.cfg.RetryWaitMin,
+		RetryWaitMax: c.cfg.RetryWaitMax,
+		RetryMax:     max(c.cfg.RetryMax, 0),
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, _ int) {
+			st.tryStart = st.wrote.Load()
+		},
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			if ctx.Err() != nil {
+				return false, context.Cause(ctx)
+			}
+			wrote := st.wrote.Load() > st.tryStart
+			retry, why := transient(resp, err)
+			if write && wrote && (err != nil || mayHaveCommitted(resp)) {
+				st.ambig = true
+			}
+			if !retry || !repeatable {
+				return false, nil
+			}
+			c.stats.transportRetries.Add(1)
+			if c.cfg.OnRetry != nil {
+				c.cfg.OnRetry(RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why})
+			}
+			c.cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: transport retry",
+				attrMethod(r.method), attrURL(r.url), attrReason(why))
+			return true, nil
+		},
+		Backoff: c.transportBackoff,
+		Logger:  c.retryLog,
+	}
+	resp, err := rc.Do(req)
+	x := &exchange{sent: int(st.wrote.Load()), ambiguous: st.ambig}
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if cerr := context.Cause(ctx); ctx.Err() != nil {
+			return x, cerr
+		}
+		return x, fmt.Errorf("ifmatch: %s %s: %w", r.method, redactURL(r.url), scrubURLError(err))
+	}
+	defer resp.Body.Close()
+	x.status, x.header = resp.StatusCode, resp.Header
+	x.body, err = readCapped(resp.Body, c.cfg.MaxBodyBytes)
+	if err != nil {
+		if cerr := context.Cause(ctx); ctx.Err() != nil {
+			return x, cerr
+		}
+		return x, fmt.Errorf("ifmatch: %s %s: reading the answer: %w", r.method, redactURL(r.url), scrubURLError(err))
+	}
+	return x, nil
+}
+
+// transient reports whether an answer is worth a transport retry, and why.
+func transient(resp *http.Response, err error) (bool, string) {
+	if err != nil {
+		var ue interface{ Timeout() bool }
+		if errors.As(err, &ue) && ue.Timeout() {
+			return true, "timeout"
+		}
+		if errors.Is(err, ErrTooLarge) {
+			return false, ""
+		}
+		// Redirect loops, bad schemes and TLS failures will not heal.
+		ok, _ := retryablehttp.DefaultRetryPolicy(context.Background(), nil, err)
+		return ok, "network error"
+	}
+	switch s := resp.StatusCode; {
+	case s == http.StatusRequestTimeout, s == http.StatusTooManyRequests:
+		return true, strconv.Itoa(s)
+	case s >= 500 && s != http.StatusNotImplemented && s != http.StatusHTTPVersionNotSupported:
+		return true, strconv.Itoa(s)
+	}
+	return false, ""
+}
+
+// mayHaveCommitted reports whether a failed answer leaves open that the
+// write was applied: 503, 429 and 408 by convention mean it was not
+// processed; other 5xx (a proxy's 502 or 504 above all) may hide a commit.
+func mayHaveCommitted(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusRequestTimeout:
+		return false
+	}
+	return resp.StatusCode >= 500
+}
+
+// transportBackoff is full-jitter exponential between RetryWaitMin and
+// RetryWaitMax, or the server's Retry-After capped at RetryAfterMax.
+func (c *Client) transportBackoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && c.cfg.RetryAfterMax > 0 {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return min(d, c.cfg.RetryAfterMax)
+		}
+	}
+	ceil := lo << min(attempt, 20)
+	if ceil <= 0 || ceil > hi {
+		ceil = hi
+	}
+	return lo/2 + rand.N(ceil-lo/2+1)
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseUint(v, 10, 63); err == nil {
+		if n > uint64(1<<63-1)/uint64(time.Second) {
+			return time.Duration(1<<63 - 1), true
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
+
+// readCapped reads r whole, failing with ErrTooLarge past limit (<0: none).
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	if limit < 0 {
+		return io.ReadAll(r)
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
+	}
+	return b, nil
+}
+
+func isSafeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+func isIdempotentMethod(m string) bool {
+	return isSafeMethod(m) || m == http.MethodPut || m == http.MethodDelete
+}
+
+// newKey returns a random idempotency key.
+func newKey() string {
+	var b [16]byte
+	_, _ = cryptorand.Read(b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
