@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Client writes JSON resources with optimistic concurrency: it remembers
@@ -27,6 +28,10 @@ type Client struct {
 	stats counters
 	// retryLog is go-retryablehttp's view of cfg.Logger.
 	retryLog slogLeveled
+	// traceSeen records that the transport reports written requests
+	// (httptrace), so that a failure without that report means the request
+	// was not sent.
+	traceSeen atomic.Bool
 }
 
 // New returns a Client. nil opts means all defaults.

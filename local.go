@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"sync/atomic"
+	"time"
 )
 
 // Writes applied here (PatchStrategy ApplyLocally, Update, Modify): each
@@ -101,6 +102,7 @@ func (m *member) wait(c *Client, t *target) (*Response, error) {
 // arrived since the last round; they join the next write.
 func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more func() []*member) {
 	l := c.newLoop(t, http.MethodPut)
+	l.deadline = func() (time.Time, bool) { return latestDeadline(ms) }
 	c.stats.writes.Add(int64(len(ms)))
 	b, err := c.current(ctx, t, true)
 	for {
@@ -213,4 +215,23 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 		f.m.deliver(nil, f.err)
 	}
 	return doc, live, false
+}
+
+// latestDeadline is the deadline by which every waiting member's caller
+// has left: the latest of their deadlines, or none if one has none.
+func latestDeadline(ms []*member) (time.Time, bool) {
+	var latest time.Time
+	for _, m := range ms {
+		if m.state.Load() == stAbandoned {
+			continue
+		}
+		d, ok := m.ctx.Deadline()
+		if !ok {
+			return time.Time{}, false
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return latest, !latest.IsZero()
 }

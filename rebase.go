@@ -40,6 +40,9 @@ type loop struct {
 	sent    int  // requests written, transport retries included
 	ambig   bool // a try's answer was lost
 	rejects int  // consecutive refusals of the version just refetched
+	// deadline, if set, replaces the context's deadline: a group's write
+	// runs until its last caller's deadline.
+	deadline func() (time.Time, bool)
 }
 
 func (c *Client) newLoop(t *target, method string) *loop {
@@ -145,7 +148,11 @@ func (l *loop) wait(ctx context.Context, x *exchange, sent string) error {
 	if cfg.elapsed > 0 && now.Add(d).Sub(l.start) > cfg.elapsed {
 		return l.conflictErr(x, sent, nil)
 	}
-	if dl, ok := ctx.Deadline(); ok && !now.Add(d).Before(dl) {
+	deadline := ctx.Deadline
+	if l.deadline != nil {
+		deadline = l.deadline
+	}
+	if dl, ok := deadline(); ok && !now.Add(d).Before(dl) {
 		return l.conflictErr(x, sent, nil)
 	}
 	cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: conflict, backing off", attrMethod(l.method),

@@ -64,6 +64,7 @@ type request struct {
 type tryState struct {
 	wrote    atomic.Int32 // requests fully written (httptrace WroteRequest)
 	tryStart int32        // wrote at the start of the current try
+	sent     int          // requests sent, counted after each try
 	ambig    bool
 }
 
@@ -76,6 +77,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
 		if i.Err == nil {
 			st.wrote.Add(1)
+			c.traceSeen.Store(true)
 		}
 	}}
 	var body any
@@ -110,10 +112,23 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 			st.tryStart = st.wrote.Load()
 		},
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			n := int(st.wrote.Load() - st.tryStart)
+			if resp != nil && n == 0 {
+				n = 1 // a transport without httptrace support answered
+			}
+			if err != nil && n == 0 && !c.traceSeen.Load() {
+				// This transport has never reported a written request, so
+				// it cannot tell us this one was not: assume it was sent.
+				n = 1
+			}
+			st.sent += n
+			wrote := n > 0
 			if ctx.Err() != nil {
+				if write && wrote {
+					st.ambig = true
+				}
 				return false, context.Cause(ctx)
 			}
-			wrote := st.wrote.Load() > st.tryStart
 			retry, why := transient(resp, err)
 			if write && wrote && (err != nil || mayHaveCommitted(resp)) {
 				st.ambig = true
@@ -133,7 +148,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 		Logger:  c.retryLog,
 	}
 	resp, err := rc.Do(req)
-	x := &exchange{sent: int(st.wrote.Load()), ambiguous: st.ambig}
+	x := &exchange{sent: st.sent, ambiguous: st.ambig}
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()

@@ -52,7 +52,7 @@ func FuzzParseETagList(f *testing.F) {
 
 func TestComparisons(t *testing.T) {
 	tests := []struct {
-		a, b                    string
+		a, b                   string
 		strong, weak, verbatim bool
 	}{
 		{`"1"`, `"1"`, true, true, true},

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/ifmatch/ifmatch/mockserver"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestParseFlags(t *testing.T) {
+	all := []string{
+		"-addr", "127.0.0.1:0", "-stale-status", "409", "-require-if-match", "-weak-etags", "-conflict-body",
+		"-version-field", "/metadata/resourceVersion", "-version-param", "resourceVersion", "-ignore-preconditions",
+		"-idempotency", "-idempotency-header", "X-Key", "-history", "3", "-seed", "42",
+		"-latency", "5ms", "-latency-jitter", "1ms", "-error-rate", "0.1", "-error-status", "429",
+		"-retry-after", "2s", "-reset-rate", "0.2", "-drop-rate", "0.3", "-interfere-rate", "0.4",
+		"-stale-read-rate", "0.5", "-seed-doc", `/a={"n":0}`, "-seed-doc", `/b/c=[1,"x=y"]`, "-v",
+	}
+	c, err := parseFlags(all, io.Discard)
+	if err != nil {
+		t.Fatalf("parseFlags: %v", err)
+	}
+	want := mockserver.Options{
+		StaleStatus: 409, RequireIfMatch: true, WeakETags: true, ConflictBody: true,
+		VersionField: "/metadata/resourceVersion", VersionParam: "resourceVersion", IgnorePreconditions: true,
+		Idempotency: true, IdempotencyHeader: "X-Key", History: 3, Seed: 42,
+		Faults: mockserver.Faults{
+			Latency: 5 * time.Millisecond, LatencyJitter: time.Millisecond, ErrorRate: 0.1, ErrorStatus: 429,
+			RetryAfter: 2 * time.Second, ResetRate: 0.2, DropRate: 0.3, InterfereRate: 0.4, StaleReadRate: 0.5,
+		},
+	}
+	if c.opts != want {
+		t.Errorf("options = %+v\nwant %+v", c.opts, want)
+	}
+	if c.addr != "127.0.0.1:0" || !c.verbose {
+		t.Errorf("addr, verbose = %q, %v, want 127.0.0.1:0, true", c.addr, c.verbose)
+	}
+	if len(c.docs) != 2 || c.docs[1].path != "/b/c" || string(c.docs[1].doc) != `[1,"x=y"]` {
+		t.Errorf("seed docs = %+v, want /a and /b/c", c.docs)
+	}
+
+	defaults, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatalf("parseFlags(nil): %v", err)
+	}
+	if defaults.addr != "127.0.0.1:8080" || defaults.opts.StaleStatus != 412 || defaults.opts.Faults != (mockserver.Faults{ErrorStatus: 503}) {
+		t.Errorf("defaults = %+v, want 127.0.0.1:8080, 412, no faults", defaults)
+	}
+}
+
+func TestParseFlagsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // in the output
+	}{
+		{"stale status", []string{"-stale-status", "400"}, "StaleStatus 400"},
+		{"rate", []string{"-drop-rate", "1.5"}, "DropRate 1.5"},
+		{"error status", []string{"-error-status", "404"}, "ErrorStatus 404"},
+		{"version field", []string{"-version-field", "_rev"}, "JSON Pointer"},
+		{"seed doc without =", []string{"-seed-doc", "/a"}, "path=json"},
+		{"seed doc bad JSON", []string{"-seed-doc", "/a={"}, "invalid JSON"},
+		{"unknown flag", []string{"-nope"}, "-nope"},
+		{"argument", []string{"extra"}, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := parseFlags(tt.args, &out)
+			if !errors.Is(err, errUsage) {
+				t.Errorf("parseFlags(%q) error = %v, want errUsage", tt.args, err)
+			}
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("output %q lacks %q", out.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseFlags([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h error = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{
+		"Examples:", "-stale-status", "-require-if-match", "-weak-etags", "-conflict-body", "-version-field",
+		"-version-param", "-ignore-preconditions", "-idempotency", "-seed", "-latency", "-latency-jitter",
+		"-error-rate", "-error-status", "-retry-after", "-reset-rate", "-drop-rate", "-interfere-rate",
+		"-stale-read-rate", "-seed-doc", "-v",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
+
+// syncBuffer is written by the server while the test may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-stale-status", "409", "-v", "-seed-doc", `/counter={"n":0}`},
+			&stdout, &stderr, func(url string) { urls <- url })
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case err := <-done:
+		t.Fatalf("run ended before serving: %v\n%s", err, stderr.String())
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+
+	steps := []struct {
+		method, path, body string
+		header             []string
+		want               int
+		wantBody           string // substring
+	}{
+		{"GET", "/counter", "", nil, 200, `{"n":0}`},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"0"`}, 409, "stale-version"},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"1"`}, 200, `{"n":1}`},
+		{"PUT", "/_mock/docs/other", `{"x":true}`, nil, 201, `{"x":true}`},
+		{"GET", "/other", "", nil, 200, `{"x":true}`},
+		{"GET", "/_mock/stats", "", nil, 200, `"commits":1`},
+		{"PUT", "/_mock/faults", `{"error_rate":1}`, nil, 200, `"error_rate":1`},
+		{"GET", "/counter", "", nil, 503, "injected-fault"},
+		{"GET", "/_mock/faults", "", nil, 200, `"error_rate":1`},
+	}
+	for _, s := range steps {
+		req, _ := http.NewRequest(s.method, url+s.path, strings.NewReader(s.body))
+		for i := 0; i+1 < len(s.header); i += 2 {
+			req.Header.Set(s.header[i], s.header[i+1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", s.method, s.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != s.want || !strings.Contains(string(body), s.wantBody) {
+			t.Errorf("%s %s = %d %s, want %d with %s", s.method, s.path, resp.StatusCode, body, s.want, s.wantBody)
+		}
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run after cancel = %v, want nil", err)
+	}
+	if got := stdout.String(); got != "listening on "+url+"\n" {
+		t.Errorf("stdout = %q, want listening on %s", got, url)
+	}
+	for _, want := range []string{"mockserver started", "document seeded", "faults switched", "msg=request", "stopped"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if _, err := c.Get(url + "/counter"); err == nil {
+		t.Errorf("GET after shutdown succeeded, want an error")
+	}
+}
+
+func TestRunListenError(t *testing.T) {
+	err := run(context.Background(), []string{"-addr", "256.0.0.1:0"}, io.Discard, io.Discard, nil)
+	if err == nil {
+		t.Errorf("run on a bad address = nil, want an error")
+	}
+}

@@ -1,0 +1,190 @@
+package ifmatch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/ifmatch/ifmatch"
+	"github.com/ifmatch/ifmatch/mockserver"
+)
+
+func ExampleClient_Patch() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"name":"lamp","stock":3}`))
+
+	c := ifmatch.New(nil)
+	resp, err := c.Patch(context.Background(), srv.URL+"/items/1",
+		[]byte(`[{"op":"replace","path":"/stock","value":2}]`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.StatusCode, string(resp.Body))
+	// Output: 200 {"name":"lamp","stock":2}
+}
+
+func ExampleClient_Patch_testFailed() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"name":"lamp","stock":0}`))
+
+	// Take one from stock, but only if the stock is still 1.
+	c := ifmatch.New(nil)
+	_, err := c.Patch(context.Background(), srv.URL+"/items/1", []byte(`[
+		{"op":"test","path":"/stock","value":1},
+		{"op":"replace","path":"/stock","value":0}]`))
+	fmt.Println(errors.Is(err, ifmatch.ErrTestFailed), errors.Is(err, ifmatch.ErrConflict))
+	// Output: true true
+}
+
+func ExampleClient_MergePatch() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"name":"lamp","color":"red","stock":3}`))
+
+	c := ifmatch.New(nil)
+	resp, err := c.MergePatch(context.Background(), srv.URL+"/items/1", []byte(`{"color":null,"stock":4}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(resp.Body))
+	// Output: {"name":"lamp","stock":4}
+}
+
+func ExampleClient_Update() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/notes/1", []byte(`{"text":"hello"}`))
+
+	c := ifmatch.New(nil)
+	resp, err := c.Update(context.Background(), srv.URL+"/notes/1", func(current []byte) ([]byte, error) {
+		// Called once per attempt with the current document: no side effects.
+		return []byte(`{"text":"hello, world"}`), nil
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(resp.Body), resp.Attempts)
+	// Output: {"text":"hello, world"} 1
+}
+
+func ExampleModify() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/accounts/7", []byte(`{"owner":"ada","balance":100,"audit":"kept"}`))
+
+	type account struct {
+		Owner   string `json:"owner"`
+		Balance int    `json:"balance"`
+	}
+	c := ifmatch.New(nil)
+	acct, err := ifmatch.Modify(context.Background(), c, srv.URL+"/accounts/7", func(a *account) error {
+		if a.Balance < 30 {
+			return errors.New("insufficient funds")
+		}
+		a.Balance -= 30
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	doc, _, _ := srv.Doc("/accounts/7")
+	fmt.Println(acct.Balance)
+	fmt.Println(string(doc)) // fields that account does not declare are kept
+	// Output:
+	// 70
+	// {"owner":"ada","balance":70,"audit":"kept"}
+}
+
+func ExampleClient_Create() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+
+	c := ifmatch.New(nil)
+	ctx := context.Background()
+	resp, err := c.Create(ctx, srv.URL+"/users/ada", []byte(`{"name":"Ada"}`))
+	fmt.Println(resp.StatusCode, err)
+	_, err = c.Create(ctx, srv.URL+"/users/ada", []byte(`{"name":"Impostor"}`))
+	fmt.Println(errors.Is(err, ifmatch.ErrConflict))
+	// Output:
+	// 201 <nil>
+	// true
+}
+
+func ExampleClient_Put() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/config", []byte(`{"mode":"a"}`))
+
+	c := ifmatch.New(nil)
+	ctx := context.Background()
+	c.Get(ctx, srv.URL+"/config") // Put replaces the version this Client saw
+	srv.SetDoc("/config", []byte(`{"mode":"b"}`))
+	_, err := c.Put(ctx, srv.URL+"/config", []byte(`{"mode":"c"}`))
+	var ce *ifmatch.ConflictError
+	if errors.As(err, &ce) {
+		fmt.Println("refused:", ce.StatusCode)
+	}
+	doc, _, _ := srv.Doc("/config")
+	fmt.Println(string(doc))
+	// Output:
+	// refused: 412
+	// {"mode":"b"}
+}
+
+func ExampleClient_Get() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"name":"lamp"}`))
+
+	c := ifmatch.New(nil)
+	ctx := context.Background()
+	c.Get(ctx, srv.URL+"/items/1")
+	resp, _ := c.Get(ctx, srv.URL+"/items/1") // revalidated: 304, answered from the cache
+	fmt.Println(resp.StatusCode, string(resp.Body), srv.Stats().Requests["GET 304"])
+	// Output: 200 {"name":"lamp"} 1
+}
+
+func ExampleClient_Delete() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"name":"lamp"}`))
+
+	c := ifmatch.New(nil)
+	ctx := context.Background()
+	_, err := c.Delete(ctx, srv.URL+"/items/1")
+	fmt.Println(errors.Is(err, ifmatch.ErrNoVersion))
+	c.Get(ctx, srv.URL+"/items/1")
+	resp, err := c.Delete(ctx, srv.URL+"/items/1")
+	fmt.Println(resp.StatusCode, err)
+	// Output:
+	// true
+	// 204 <nil>
+}
+
+func ExampleClient_Do() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"stock":3}`))
+
+	// A request built elsewhere, as a generated client would: Do adds
+	// If-Match and rebases the patch on a conflict.
+	c := ifmatch.New(nil)
+	req, _ := http.NewRequest(http.MethodPatch, srv.URL+"/items/1", strings.NewReader(`{"stock":2}`))
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	resp, err := c.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.StatusCode, resp.Header.Get("ETag") != "")
+	// Output: 200 true
+}
