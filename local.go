@@ -167,7 +167,7 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 			ms = live
 			b, err = l.rebase(ctx, x, b.etag, true)
 		default:
-			err = newResponseError(r.method, t.safe, x)
+			err = l.failed(x)
 			for _, m := range live {
 				m.deliver(nil, err)
 			}

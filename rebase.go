@@ -173,6 +173,19 @@ func (l *loop) wait(ctx context.Context, x *exchange, sent string) error {
 	}
 }
 
+// failed is the error for an answer that ends the call without a commit
+// we know of: a *ResponseError, or, when an earlier try's answer was lost
+// or may have hidden a commit (a 502, say), an *OutcomeUnknownError
+// around it.
+func (l *loop) failed(x *exchange) error {
+	err := newResponseError(l.method, l.t.safe, x)
+	if l.ambig && !isSafeMethod(l.method) {
+		l.c.stats.outcomeUnknown.Add(1)
+		return &OutcomeUnknownError{Method: l.method, URL: l.t.safe, Attempts: l.sent, Err: err}
+	}
+	return err
+}
+
 // response builds a successful call's Response.
 func (l *loop) response(x *exchange, etag string, body []byte) *Response {
 	return &Response{StatusCode: x.status, Header: x.header, Body: body, ETag: etag, Attempts: l.sent}
@@ -202,14 +215,13 @@ func (c *Client) writeOnce(ctx context.Context, t *target, r *request, sentVersi
 			return nil, err
 		}
 		return nil, l.conflictErr(x, sentVersion, nil)
-	case l.ambig && r.method == http.MethodDelete && x.status == http.StatusNotFound:
-		return nil, &OutcomeUnknownError{Method: r.method, URL: t.safe, Attempts: l.sent,
-			Err: newResponseError(r.method, t.safe, x)}
 	}
 	if x.status == http.StatusNotFound || x.status == http.StatusGone {
+		// For a DELETE whose earlier answer was lost, the 404 may be our own
+		// doing: failed reports it as unknown.
 		c.cache.forget(t.key)
 	}
-	return nil, newResponseError(r.method, t.safe, x)
+	return nil, l.failed(x)
 }
 
 // sendPatch writes a patch with PATCH (PatchStrategy SendPatch), rebasing
@@ -250,13 +262,13 @@ func (c *Client) sendPatch(ctx context.Context, t *target, p change, raw []byte,
 				if errors.Is(aerr, ErrTestFailed) {
 					return nil, l.conflictErr(x, fresh.etag, ErrTestFailed)
 				}
-				return nil, newResponseError(r.method, t.safe, x)
+				return nil, l.failed(x)
 			}
 			if fresh.etag == b.etag {
 				if x.status == http.StatusConflict {
 					return nil, l.conflictErr(x, fresh.etag, nil)
 				}
-				return nil, newResponseError(r.method, t.safe, x)
+				return nil, l.failed(x)
 			}
 			if err := l.wait(ctx, x, b.etag); err != nil {
 				return nil, err
@@ -268,7 +280,7 @@ func (c *Client) sendPatch(ctx context.Context, t *target, p change, raw []byte,
 				return nil, err
 			}
 		default:
-			return nil, newResponseError(r.method, t.safe, x)
+			return nil, l.failed(x)
 		}
 	}
 }

@@ -1,0 +1,89 @@
+// Package ifmatch writes JSON resources over HTTP without losing anybody's
+// update. A Client remembers the version (ETag) of every resource it has
+// seen, sends it as If-Match on every write, and when the server answers
+// 409 Conflict or 412 Precondition Failed it refetches the resource,
+// reapplies the caller's change to the fresh document and retries with
+// backoff. Callers never write that retry loop again.
+//
+//	c := ifmatch.New(nil)
+//	_, err := c.Patch(ctx, "https://api.example.com/items/7",
+//		[]byte(`[{"op":"replace","path":"/stock","value":2}]`))
+//
+// # Which method
+//
+//   - Patch (RFC 6902) and MergePatch (RFC 7396): the change is data, and is
+//     rebased onto each fresh version. A JSON Patch "test" makes it
+//     conditional on the content: a failing test is ErrTestFailed.
+//   - Update: the change is a function of the current document, run once
+//     per attempt (so it must be free of side effects).
+//   - Modify: Update for a Go type; only the fields mutate changed are
+//     written back, so fields the type does not declare survive.
+//   - Create: PUT with If-None-Match: *, for new resources.
+//   - Put and Delete: replace or delete exactly the version this Client last
+//     saw; a stale version is a conflict, never overwritten.
+//   - Get: read, and remember the version; repeated reads revalidate with
+//     If-None-Match.
+//   - Do: for requests built elsewhere, such as a generated OpenAPI client
+//     (it fits oapi-codegen's HttpRequestDoer).
+//
+// # Conflicts and errors
+//
+// Every answer to a write is classified: 2xx committed; 412 stale version
+// (refetch, rebase, retry); 409 (refetch: if the version moved, rebase and
+// retry, else the conflict is about content and is returned); 428 (fetch
+// the version, retry); 408, 429, 5xx and network errors (transport retry
+// with capped backoff and Retry-After, for requests safe to repeat); any
+// other 4xx is the caller's *ResponseError.
+//
+// Unresolved conflicts match ErrConflict and unwrap to *ConflictError (URL,
+// attempts, last status, last version seen, RFC 9457 problem details).
+// MaxAttempts, MaxElapsed and the context bound the retries; when a budget
+// runs out the call returns a *ConflictError, and it never sleeps past the
+// context's deadline. Error strings start with "ifmatch:" and never hold
+// credentials: URLs lose userinfo and query values.
+//
+// # Lost answers
+//
+// A write whose request was sent but whose answer was lost may or may not
+// have committed. The Client retries it with the same precondition, which
+// cannot apply it twice: if the retry meets a changed version, the call
+// returns *OutcomeUnknownError (ErrOutcomeUnknown) instead of guessing.
+// With Options.IdempotencyKeys and a server that honors the
+// Idempotency-Key header, the retry returns the original outcome instead.
+//
+// # Group commit
+//
+// Concurrent Patch, MergePatch, Update and Modify calls on one resource
+// through one Client share writes: while one write is out, the next callers
+// queue, and the next PUT carries all their changes, applied in arrival
+// order. A caller whose change fails fails alone. Each caller gets the
+// committed document. Options.NoGroupCommit turns it off.
+//
+// # Versions in the body
+//
+// Some APIs keep the version in the document instead of the ETag header:
+// CouchDB's _rev, Kubernetes' metadata.resourceVersion. Options.VersionField
+// names it with a JSON Pointer; a domain SDK sets it once:
+//
+//	couch := ifmatch.New(&ifmatch.Options{VersionField: "/_rev", VersionParam: "rev"})
+//
+// Reads then take the version from the field, writes carry it in the body
+// (and in the rev query parameter), and a 409 on a stale _rev is rebased
+// like a 412.
+//
+// # Cache
+//
+// The cache maps each resource to its last known version and document. It
+// is bounded (CacheEntries, CacheBytes), safe for concurrent use, and
+// partitioned by credentials (Authorization, Cookie, API-key headers) and
+// Vary, so one principal never gets another's cached document. It forgets a
+// resource on a conflict, on DELETE, and after a write whose answer does
+// not name the new version.
+//
+// # What ifmatch cannot do
+//
+// A server that ignores If-Match (and has no other version check) accepts
+// stale writes: no client can prevent lost updates there. Check a server
+// once by sending a write with a version it cannot hold (If-Match:
+// "ifmatch-probe"): it must answer 412.
+package ifmatch
