@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ifmatch/ifmatch"
 	"go.uber.org/goleak"
 )
 
@@ -254,39 +255,59 @@ type counterFigures struct {
 	committed int           // calls that returned no error
 	failed    int           // calls that returned an error
 	requests  int64         // HTTP requests the ifmatch clients sent
+	maxRounds int64         // the most conflicts one call met
+	slowest   time.Duration // the longest call
 	elapsed   time.Duration // wall time of the run
 	errs      []error       // the first few errors
 }
 
+// counterMaxAttempts bounds the write attempts of one increment, so that
+// a run is bounded in requests as well as in time (MaxElapsed, the
+// context). The worst call seen here met a few dozen conflicts.
+const counterMaxAttempts = 500
+
 // runCounter runs clients goroutines, each with its own ifmatch Client
-// (made by newClient over the shared request counter), each calling incr
-// perClient times one after the other.
-func runCounter[C any](ctx context.Context, clients, perClient int, cnt *counter,
-	newClient func(i int) C, incr func(ctx context.Context, c C, worker int) error) counterFigures {
+// (opts, with every request counted by cnt), each calling incr perClient
+// times one after the other.
+func runCounter(ctx context.Context, clients, perClient int, opts ifmatch.Options, cnt *counter,
+	incr func(ctx context.Context, c *ifmatch.Client) error) counterFigures {
 	var (
 		wg        sync.WaitGroup
 		mu        sync.Mutex
-		committed int
-		failed    int
-		errs      []error
+		f         counterFigures
+		maxRounds atomic.Int64
 	)
-	cs := make([]C, clients)
+	opts.HTTPClient = &http.Client{Transport: cnt}
+	opts.MaxAttempts = counterMaxAttempts
+	opts.OnConflict = func(ci ifmatch.ConflictInfo) {
+		for n := int64(ci.Attempt); ; {
+			cur := maxRounds.Load()
+			if n <= cur || maxRounds.CompareAndSwap(cur, n) {
+				return
+			}
+		}
+	}
+	cs := make([]*ifmatch.Client, clients)
 	for i := range cs {
-		cs[i] = newClient(i)
+		o := opts
+		cs[i] = ifmatch.New(&o)
 	}
 	start := time.Now()
-	for i := range clients {
+	for _, c := range cs {
 		wg.Go(func() {
 			for range perClient {
-				err := incr(ctx, cs[i], i)
+				callStart := time.Now()
+				err := incr(ctx, c)
+				took := time.Since(callStart)
 				mu.Lock()
+				f.slowest = max(f.slowest, took)
 				if err != nil {
-					failed++
-					if len(errs) < 5 {
-						errs = append(errs, err)
+					f.failed++
+					if len(f.errs) < 5 {
+						f.errs = append(f.errs, err)
 					}
 				} else {
-					committed++
+					f.committed++
 				}
 				mu.Unlock()
 				if ctx.Err() != nil {
@@ -296,7 +317,10 @@ func runCounter[C any](ctx context.Context, clients, perClient int, cnt *counter
 		})
 	}
 	wg.Wait()
-	return counterFigures{committed: committed, failed: failed, requests: cnt.total.Load(), elapsed: time.Since(start), errs: errs}
+	f.elapsed = time.Since(start)
+	f.requests = cnt.total.Load()
+	f.maxRounds = maxRounds.Load()
+	return f
 }
 
 // check fails the test unless every increment committed exactly once, and
@@ -308,8 +332,9 @@ func (f counterFigures) check(t *testing.T, server string, want, final int, cnt 
 	if f.committed > 0 {
 		perUpdate = float64(f.requests) / float64(f.committed)
 	}
-	t.Logf("%s counter: committed %d, failed %d, final %d, lost %d, requests %d (%.2f per update), elapsed %v",
-		server, f.committed, f.failed, final, lost, f.requests, perUpdate, f.elapsed.Round(time.Millisecond))
+	t.Logf("%s counter: committed %d, failed %d, final %d, lost %d, requests %d (%.2f per update), elapsed %v; worst call: %d conflicts, %v",
+		server, f.committed, f.failed, final, lost, f.requests, perUpdate, f.elapsed.Round(time.Millisecond),
+		f.maxRounds, f.slowest.Round(time.Millisecond))
 	t.Logf("%s requests by answer: %s", server, cnt)
 	for _, err := range f.errs {
 		t.Errorf("increment failed: %v", err)

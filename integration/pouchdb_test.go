@@ -76,9 +76,8 @@ func TestPouchDBCounter(t *testing.T) {
 	externalPut(t, ctx, hc, url, []byte(`{"n":0}`))
 
 	cnt := newCounter(loopbackTransport(t))
-	f := runCounter(ctx, clients, perClient, cnt,
-		func(int) *ifmatch.Client { return ifmatch.New(pouchOptions(&http.Client{Transport: cnt})) },
-		func(ctx context.Context, c *ifmatch.Client, _ int) error {
+	f := runCounter(ctx, clients, perClient, *pouchOptions(nil), cnt,
+		func(ctx context.Context, c *ifmatch.Client) error {
 			_, err := ifmatch.Modify(ctx, c, url, func(d *pouchCounter) error {
 				d.N++
 				return nil

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/ifmatch/ifmatch"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+)
+
+// An approach is one way of incrementing the counter n of a shared JSON
+// document over HTTP. Its client is what one process would hold; each
+// writer of a cell gets an operation from it.
+
+type approach struct {
+	name  string
+	about string
+	// newClient returns a client sending through hc.
+	newClient func(hc *http.Client) client
+}
+
+type client interface {
+	// writer prepares one writer's increment of the document at url (the
+	// limit loop reads the starting version here, outside the timing).
+	writer(ctx context.Context, url string) (op, error)
+}
+
+// op is one increment; nil means it committed.
+type op func(ctx context.Context) error
+
+// benchDoc is the benchmark document: a counter padded to about 1 KB.
+type benchDoc struct {
+	N   int64  `json:"n"`
+	Pad string `json:"pad"`
+}
+
+var approaches = []approach{
+	{"limit", "one writer per document sending one conditional JSON Patch per commit, If-Match = the ETag of its previous answer: never conflicts; the reference",
+		func(hc *http.Client) client { return limitClient{hc} }},
+	{"ifmatch", "ifmatch.Modify incrementing n, default options (group commit on)",
+		func(hc *http.Client) client { return ifmatchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
+	{"k8s-retry-default", "retry.RetryOnConflict(retry.DefaultRetry, GET, modify, PUT with If-Match); 409/412 is a k8s Conflict",
+		func(hc *http.Client) client { return k8sClient{hc, retry.DefaultRetry} }},
+	{"k8s-retry-backoff", "retry.RetryOnConflict(retry.DefaultBackoff, ...), otherwise as k8s-retry-default",
+		func(hc *http.Client) client { return k8sClient{hc, retry.DefaultBackoff} }},
+	{"retryablehttp", "GET, modify, PUT with If-Match through retryablehttp.NewClient() defaults: a 412 is not retried, the increment fails",
+		newRetryableClient},
+	{"no-precondition", "GET, modify, PUT without If-Match: never fails, loses updates",
+		func(hc *http.Client) client { return plainClient{hc} }},
+}
+
+// newTransport is the transport of every client: go-cleanhttp's pooled
+// transport (what ifmatch and retryablehttp use by default) with room for
+// an idle connection per writer, so that connection churn and ephemeral
+// port exhaustion are not what is measured.
+func newTransport() *http.Transport {
+	t := cleanhttp.DefaultPooledTransport()
+	t.MaxIdleConnsPerHost = 256
+	return t
+}
+
+// limitClient is the limit loop: the fastest a single writer can commit,
+// one request per commit.
+type limitClient struct{ hc *http.Client }
+
+func (c limitClient) writer(ctx context.Context, url string) (op, error) {
+	etag, d, err := getDoc(ctx, c.hc.Do, url)
+	if err != nil {
+		return nil, err
+	}
+	n := d.N
+	return func(ctx context.Context) error {
+		patch := fmt.Appendf(nil, `[{"op":"replace","path":"/n","value":%d}]`, n+1)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPatch, url, bytes.NewReader(patch))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json-patch+json")
+		req.Header.Set("If-Match", etag)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return &statusError{http.MethodPatch, resp.StatusCode}
+		}
+		etag = resp.Header.Get("ETag")
+		n++
+		return nil
+	}, nil
+}
+
+type ifmatchClient struct{ c *ifmatch.Client }
+
+func (c ifmatchClient) writer(_ context.Context, url string) (op, error) {
+	return func(ctx context.Context) error {
+		_, err := ifmatch.Modify(ctx, c.c, url, func(d *benchDoc) error {
+			d.N++
+			return nil
+		})
+		return err
+	}, nil
+}
+
+// k8sClient is the Kubernetes client-go idiom: RetryOnConflict around a
+// read-modify-write whose write carries the version read.
+type k8sClient struct {
+	hc      *http.Client
+	backoff wait.Backoff
+}
+
+var benchResource = schema.GroupResource{Group: "bench.ifmatch.dev", Resource: "documents"}
+
+func (c k8sClient) writer(_ context.Context, url string) (op, error) {
+	return func(ctx context.Context) error {
+		return retry.RetryOnConflict(c.backoff, func() error {
+			status, err := readModifyWrite(ctx, c.hc.Do, url, true)
+			if err != nil {
+				return err
+			}
+			if status == http.StatusConflict || status == http.StatusPreconditionFailed {
+				return apierrors.NewConflict(benchResource, url, &statusError{http.MethodPut, status})
+			}
+			return checkStatus(status)
+		})
+	}, nil
+}
+
+// retryableClient is go-retryablehttp as its defaults have it: transport
+// retries for network errors and 5xx, none for 409/412.
+type retryableClient struct{ rc *retryablehttp.Client }
+
+func newRetryableClient(hc *http.Client) client {
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil
+	rc.HTTPClient = hc
+	return retryableClient{rc}
+}
+
+func (c retryableClient) writer(_ context.Context, url string) (op, error) {
+	do := func(req *http.Request) (*http.Response, error) {
+		rr, err := retryablehttp.FromRequest(req)
+		if err != nil {
+			return nil, err
+		}
+		return c.rc.Do(rr)
+	}
+	return func(ctx context.Context) error {
+		status, err := readModifyWrite(ctx, do, url, true)
+		if err != nil {
+			return err
+		}
+		return checkStatus(status)
+	}, nil
+}
+
+// plainClient writes without a precondition: the last writer wins.
+type plainClient struct{ hc *http.Client }
+
+func (c plainClient) writer(_ context.Context, url string) (op, error) {
+	return func(ctx context.Context) error {
+		status, err := readModifyWrite(ctx, c.hc.Do, url, false)
+		if err != nil {
+			return err
+		}
+		return checkStatus(status)
+	}, nil
+}
+
+type doer func(*http.Request) (*http.Response, error)
+
+// readModifyWrite reads the document, increments n and PUTs it back, with
+// If-Match set to the ETag read when conditional. It returns the PUT's
+// status.
+func readModifyWrite(ctx context.Context, do doer, url string, conditional bool) (int, error) {
+	etag, d, err := getDoc(ctx, do, url)
+	if err != nil {
+		return 0, err
+	}
+	d.N++
+	body, err := json.Marshal(d)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if conditional {
+		req.Header.Set("If-Match", etag)
+	}
+	resp, err := do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}
+
+func getDoc(ctx context.Context, do doer, url string) (string, benchDoc, error) {
+	var d benchDoc
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", d, err
+	}
+	resp, err := do(req)
+	if err != nil {
+		return "", d, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", d, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", d, &statusError{http.MethodGet, resp.StatusCode}
+	}
+	if err := json.Unmarshal(body, &d); err != nil {
+		return "", d, err
+	}
+	return resp.Header.Get("ETag"), d, nil
+}
+
+// statusError is an unexpected HTTP answer.
+type statusError struct {
+	method string
+	status int
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s answered %d", e.method, e.status) }
+
+func checkStatus(status int) error {
+	if status >= 200 && status < 300 {
+		return nil
+	}
+	return &statusError{http.MethodPut, status}
+}
+
+// failureKind names an error for the failure counts of a cell.
+func failureKind(err error) string {
+	var se *statusError
+	var ce *ifmatch.ConflictError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.As(err, &ce):
+		return fmt.Sprintf("ifmatch conflict (%d)", ce.StatusCode)
+	case errors.Is(err, ifmatch.ErrOutcomeUnknown):
+		return "outcome unknown"
+	case apierrors.IsConflict(err):
+		return "k8s conflict (retries exhausted)"
+	case errors.As(err, &se):
+		return se.Error()
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && len(s)-i < 60 {
+		s = s[i+2:]
+	}
+	if len(s) > 60 {
+		s = s[:60]
+	}
+	return s
+}
