@@ -30,14 +30,21 @@ apt_install() {
 # need_curl installs curl, which the readiness checks use.
 need_curl() { command -v curl >/dev/null || apt_install curl ca-certificates; }
 
-# alive reports whether the process whose PID is in file $1 runs.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive reports whether the process whose PID is in file $1 runs, and, if $2
+# is given, is that command (so that a recycled PID is never taken for ours).
+alive() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -z "${2:-}" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
+}
 
-# stop_pidfile ends the process named by a PID file (one we started) and
-# waits up to 10 s for it to exit.
+# stop_pidfile ends the process named by a PID file (one we started, running
+# command $3) and waits up to 10 s for it to exit.
 stop_pidfile() {
-  local pidfile=$1 name=$2 pid
-  if ! alive "$pidfile"; then
+  local pidfile=$1 name=$2 comm=$3 pid
+  if ! alive "$pidfile" "$comm"; then
     log "$name is not running"
     rm -f "$pidfile"
     return 0

@@ -16,7 +16,7 @@ PIDFILE="$DIR/lighttpd.pid"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ "${1:-}" = stop ]; then
-  stop_pidfile "$PIDFILE" lighttpd
+  stop_pidfile "$PIDFILE" lighttpd lighttpd
   exit 0
 fi
 
@@ -25,7 +25,7 @@ need_curl
 # WebDAV tree may be 403 or 404; the Server header says who answered).
 answering() { curl -s --max-time 2 -o /dev/null -D - "$URL/" 2>/dev/null | tr -d '\r' | grep -qi '^server: lighttpd'; }
 
-if alive "$PIDFILE" && answering; then
+if alive "$PIDFILE" lighttpd && answering; then
   log "lighttpd already running (pid $(cat "$PIDFILE")) at $URL"
   echo "LIGHTTPD_URL=$URL"
   exit 0

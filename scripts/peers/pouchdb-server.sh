@@ -19,7 +19,7 @@ PIDFILE="$DIR/pouchdb.pid"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ "${1:-}" = stop ]; then
-  stop_pidfile "$PIDFILE" pouchdb-server
+  stop_pidfile "$PIDFILE" pouchdb-server node
   exit 0
 fi
 
@@ -33,7 +33,7 @@ create_db() {
   case $code in 201|412) ;; *) die "creating database occ: HTTP $code";; esac
 }
 
-if alive "$PIDFILE" && answering; then
+if alive "$PIDFILE" node && answering; then
   create_db
   log "pouchdb-server already running (pid $(cat "$PIDFILE")) at $URL"
   echo "POUCHDB_URL=$URL/occ"
