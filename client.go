@@ -41,7 +41,12 @@ func New(opts *Options) *Client {
 		o = *opts
 	}
 	cfg := o.resolve()
-	return &Client{cfg: cfg, cache: newETagCache(cfg.CacheEntries, cfg.CacheBytes), retryLog: slogLeveled{cfg.Logger}}
+	c := &Client{cfg: cfg, cache: newETagCache(cfg.CacheEntries, cfg.CacheBytes), retryLog: slogLeveled{cfg.Logger}}
+	switch cfg.httpClient.Transport.(type) {
+	case nil, *http.Transport:
+		c.traceSeen.Store(true) // net/http's transport reports every written request
+	}
+	return c
 }
 
 // Response is a successful call's answer.

@@ -210,7 +210,12 @@ func TestNoCredentialsInErrorsOrLogs(t *testing.T) {
 	}
 	_, err := c.Put(ctx, secretURL, []byte(`{}`), opts...)
 	errs = append(errs, err)
-	dead := strings.Replace(secretURL, "127.0.0.1:", "127.0.0.1:1", 1) // nothing listens there
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close() // nothing listens there now
+	dead := "http://user:pw-secret@" + ln.Addr().String() + "/doc?token=tok-secret"
 	_, err = c.Get(ctx, dead, opts...)
 	errs = append(errs, err)
 

@@ -3,6 +3,7 @@ package ifmatch
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"testing"
@@ -245,4 +246,41 @@ func TestMaxAttempts(t *testing.T) {
 	if ce.ETag != `"3"` {
 		t.Errorf("ConflictError.ETag = %s, want the last seen \"3\"", ce.ETag)
 	}
+}
+
+// A request that never left (nothing listens) is retried and is not an
+// unknown outcome.
+func TestRefusedConnectionIsNotAmbiguous(t *testing.T) {
+	for name, hc := range map[string]*http.Client{
+		"net/http transport": nil,
+		"custom transport":   {Transport: roundTripFunc(http.DefaultTransport.RoundTrip)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := testOptions()
+			o.HTTPClient = hc
+			c := New(o)
+			_, err := c.Create(context.Background(), deadURL(t)+"/doc", []byte(`{}`))
+			if err == nil || errors.Is(err, ErrOutcomeUnknown) {
+				t.Fatalf("err = %v, want a connection error, not an unknown outcome", err)
+			}
+			if got := c.Stats().TransportRetries; got != 4 {
+				t.Errorf("transport retries = %d, want 4", got)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// deadURL returns a loopback URL nothing listens on.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	return "http://" + ln.Addr().String()
 }

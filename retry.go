@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -66,6 +67,8 @@ type tryState struct {
 	tryStart int32        // wrote at the start of the current try
 	sent     int          // requests sent, counted after each try
 	ambig    bool
+	why      string        // what the last try's answer was, when retried
+	delay    time.Duration // how long the retry waited
 }
 
 // send performs r with transport retries. It returns an error only when no
@@ -108,15 +111,18 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 		RetryWaitMax: c.cfg.RetryWaitMax,
 		RetryMax:     max(c.cfg.RetryMax, 0),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, _ int) {
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
 			st.tryStart = st.wrote.Load()
+			if retry > 0 {
+				c.retried(req.Context(), r, st.why, st.delay)
+			}
 		},
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 			n := int(st.wrote.Load() - st.tryStart)
 			if resp != nil && n == 0 {
 				n = 1 // a transport without httptrace support answered
 			}
-			if err != nil && n == 0 && !c.traceSeen.Load() {
+			if err != nil && n == 0 && !c.traceSeen.Load() && !neverSent(err) {
 				// This transport has never reported a written request, so
 				// it cannot tell us this one was not: assume it was sent.
 				n = 1
@@ -136,16 +142,14 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 			if !retry || !repeatable {
 				return false, nil
 			}
-			c.stats.transportRetries.Add(1)
-			if c.cfg.OnRetry != nil {
-				c.cfg.OnRetry(RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why})
-			}
-			c.cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: transport retry",
-				attrMethod(r.method), attrURL(r.url), attrReason(why))
+			st.why = why
 			return true, nil
 		},
-		Backoff: c.transportBackoff,
-		Logger:  c.retryLog,
+		Backoff: func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+			st.delay = c.transportBackoff(lo, hi, attempt, resp)
+			return st.delay
+		},
+		Logger: c.retryLog,
 	}
 	resp, err := rc.Do(req)
 	x := &exchange{sent: st.sent, ambiguous: st.ambig}
@@ -170,6 +174,16 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	return x, nil
 }
 
+// retried counts, logs and reports a transport retry as it starts.
+func (c *Client) retried(ctx context.Context, r *request, why string, delay time.Duration) {
+	c.stats.transportRetries.Add(1)
+	if c.cfg.OnRetry != nil {
+		c.cfg.OnRetry(RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why, Delay: delay})
+	}
+	c.cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: transport retry",
+		attrMethod(r.method), attrURL(r.url), attrReason(why), attrDelay(delay))
+}
+
 // transient reports whether an answer is worth a transport retry, and why.
 func transient(resp *http.Response, err error) (bool, string) {
 	if err != nil {
@@ -191,6 +205,14 @@ func transient(resp *http.Response, err error) (bool, string) {
 		return true, strconv.Itoa(s)
 	}
 	return false, ""
+}
+
+// neverSent recognizes failures that happen before a request can be
+// written: no connection was made.
+func neverSent(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // mayHaveCommitted reports whether a failed answer leaves open that the

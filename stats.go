@@ -56,6 +56,7 @@ type ConflictInfo struct {
 // RetryInfo describes a transport retry, for Options.OnRetry.
 type RetryInfo struct {
 	Method string
-	URL    string // without userinfo or query values
-	Reason string // "network error", "timeout", or the status code
+	URL    string        // without userinfo or query values
+	Reason string        // "network error", "timeout", or the status code
+	Delay  time.Duration // the wait before the retry
 }
