@@ -62,7 +62,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		}
 	}
 
-	r := &request{method: req.Method, url: url, header: t.header.Clone(), body: body}
+	r := &request{method: req.Method, url: url, header: t.header.Clone(), body: body, raw: true}
 	if !isSafeMethod(req.Method) && unconditional && c.cfg.VersionField == "" {
 		if s, ok := c.cache.get(t.key, t.all); ok {
 			r.header.Set("If-Match", s.etag)

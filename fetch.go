@@ -33,7 +33,6 @@ func (c *Client) current(ctx context.Context, t *target, needBody bool) (base, e
 func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, error) {
 	r := &request{method: http.MethodGet, url: t.url, header: t.header.Clone()}
 	r.header.Set("Cache-Control", "no-cache")
-	r.header.Set("Accept", "application/json")
 	c.stats.refetches.Add(1)
 	x, err := c.send(ctx, r)
 	if err != nil {
@@ -72,9 +71,12 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 	answerIsDoc := len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil
 	switch {
 	case c.cfg.VersionField != "":
-		// The answer names the new version only if it is the document.
+		// The answer names the new version only if it is the document,
+		// version field included (CouchDB answers {"ok":true,...} instead).
 		if answerIsDoc {
-			s = snapshot{etag: c.versionOf(x.header, x.body), body: x.body}
+			if v := c.versionOf(x.header, x.body); v != "" {
+				s = snapshot{etag: v, body: x.body}
+			}
 		}
 	case method == http.MethodPut:
 		// RFC 9110 §9.3.4: an ETag in the answer to PUT means the document
@@ -90,6 +92,7 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 		c.cache.forget(t.key)
 		return snapshot{body: s.body}
 	}
+	// The cache keeps its own copy: the caller's Response gets another.
 	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
 	return s
 }

@@ -152,10 +152,7 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 			return
 		case x.status >= 200 && x.status < 300:
 			s := c.learnWrite(t, r.method, r.body, x)
-			body := r.body
-			if len(bytes.TrimSpace(x.body)) > 0 {
-				body = x.body
-			}
+			body := committedBody(s, r, x)
 			for _, m := range live {
 				m.deliver(&Response{StatusCode: x.status, Header: x.header.Clone(), Body: bytes.Clone(body), ETag: s.etag}, nil)
 			}

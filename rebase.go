@@ -186,6 +186,20 @@ func (l *loop) failed(x *exchange) error {
 	return err
 }
 
+// committedBody is a successful write's document for its Response: what
+// learnWrite took for the committed document, else what was sent (never a
+// status body such as CouchDB's {"ok":true}). For a DELETE or a PATCH
+// whose answer is not the document, it is the answer's body as it came.
+func committedBody(s snapshot, r *request, x *exchange) []byte {
+	switch {
+	case s.body != nil:
+		return cloneBytes(s.body)
+	case r.method == http.MethodPut:
+		return cloneBytes(r.body)
+	}
+	return x.body
+}
+
 // response builds a successful call's Response.
 func (l *loop) response(x *exchange, etag string, body []byte) *Response {
 	return &Response{StatusCode: x.status, Header: x.header, Body: body, ETag: etag, Attempts: l.sent}
@@ -204,11 +218,7 @@ func (c *Client) writeOnce(ctx context.Context, t *target, r *request, sentVersi
 	switch {
 	case x.status >= 200 && x.status < 300:
 		s := c.learnWrite(t, r.method, r.body, x)
-		body := x.body
-		if len(body) == 0 && r.method == http.MethodPut {
-			body = r.body
-		}
-		return l.response(x, s.etag, body), nil
+		return l.response(x, s.etag, committedBody(s, r, x)), nil
 	case isConflict(x.status):
 		c.cache.forget(t.key)
 		if err := l.unknown(x); err != nil {

@@ -59,6 +59,8 @@ type request struct {
 	// If-None-Match, a version in the body): repeating it cannot apply it
 	// twice, so it is safe to retry.
 	conditional bool
+	// raw marks a request built by the caller (Do): sent as it is.
+	raw bool
 }
 
 // tryState follows one request across its transport retries.
@@ -96,6 +98,10 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	for k, v := range r.header {
 		req.Header[k] = v
+	}
+	if !r.raw && req.Header.Get("Accept") == "" {
+		// Some servers (pouchdb-server) answer text/plain without it.
+		req.Header.Set("Accept", "application/json")
 	}
 	write := !isSafeMethod(r.method)
 	if write && c.cfg.IdempotencyKeys {
