@@ -48,7 +48,15 @@ func newJSONPatch(raw []byte) (*jsonPatch, error) {
 			return nil, fmt.Errorf("%w: json patch operation %d: %v", ErrInvalidChange, i, err)
 		}
 		switch op.Kind() {
-		case "add", "remove", "replace", "move", "copy", "test":
+		case "add", "replace", "test":
+			if _, ok := op["value"]; !ok {
+				return nil, fmt.Errorf("%w: json patch operation %d (%s) has no value", ErrInvalidChange, i, op.Kind())
+			}
+		case "move", "copy":
+			if _, err := op.From(); err != nil {
+				return nil, fmt.Errorf("%w: json patch operation %d (%s) has no from: %v", ErrInvalidChange, i, op.Kind(), err)
+			}
+		case "remove":
 		default:
 			return nil, fmt.Errorf("%w: json patch operation %d: unknown op %q", ErrInvalidChange, i, op.Kind())
 		}
@@ -56,8 +64,15 @@ func newJSONPatch(raw []byte) (*jsonPatch, error) {
 	return &jsonPatch{raw: raw, ops: ops}, nil
 }
 
-func (p *jsonPatch) apply(doc []byte) ([]byte, error) {
-	out, err := p.ops.ApplyWithOptions(doc, applyOptions)
+func (p *jsonPatch) apply(doc []byte) (out []byte, err error) {
+	defer func() {
+		// The patch library has panicked on odd but valid input before
+		// (found by fuzzing); a patch must fail, never crash the caller.
+		if r := recover(); r != nil {
+			out, err = nil, &patchError{err: fmt.Errorf("json patch library panic: %v", r)}
+		}
+	}()
+	out, err = p.ops.ApplyWithOptions(doc, applyOptions)
 	switch {
 	case errors.Is(err, jsonpatch.ErrTestFailed):
 		return nil, fmt.Errorf("%w: %v", ErrTestFailed, err)
@@ -97,8 +112,13 @@ func newMergePatch(raw []byte) (*mergePatch, error) {
 	return &mergePatch{raw: raw}, nil
 }
 
-func (p *mergePatch) apply(doc []byte) ([]byte, error) {
-	out, err := jsonpatch.MergePatch(doc, p.raw)
+func (p *mergePatch) apply(doc []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, &patchError{err: fmt.Errorf("merge patch library panic: %v", r)}
+		}
+	}()
+	out, err = jsonpatch.MergePatch(doc, p.raw)
 	if err != nil {
 		return nil, &patchError{err: err}
 	}

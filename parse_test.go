@@ -168,7 +168,11 @@ func FuzzETagHeaders(f *testing.F) {
 		if ok && s.etag != etag {
 			t.Fatalf("cache changed the ETag: %q -> %q", etag, s.etag)
 		}
-		if ok && strings.Contains(vary, "*") {
+		star := false
+		for _, f := range strings.Split(vary, ",") {
+			star = star || strings.TrimSpace(f) == "*"
+		}
+		if ok && star {
 			t.Fatalf("Vary %q containing * was cached", vary)
 		}
 	})

@@ -18,7 +18,7 @@ func canonicalURL(raw string) (string, error) {
 	if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "HTTP" && u.Scheme != "HTTPS" {
 		return "", fmt.Errorf("ifmatch: url %q: scheme must be http or https: %w", redactURL(raw), errInvalidURL)
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" {
 		return "", fmt.Errorf("ifmatch: url %q has no host: %w", redactURL(raw), errInvalidURL)
 	}
 	scheme := strings.ToLower(u.Scheme)

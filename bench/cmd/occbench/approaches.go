@@ -26,6 +26,8 @@ import (
 type approach struct {
 	name  string
 	about string
+	// extra approaches run only when -approaches names them.
+	extra bool
 	// newClient returns a client sending through hc.
 	newClient func(hc *http.Client) client
 }
@@ -46,18 +48,20 @@ type benchDoc struct {
 }
 
 var approaches = []approach{
-	{"limit", "one writer per document sending one conditional JSON Patch per commit, If-Match = the ETag of its previous answer: never conflicts; the reference",
-		func(hc *http.Client) client { return limitClient{hc} }},
-	{"ifmatch", "ifmatch.Modify incrementing n, default options (group commit on)",
-		func(hc *http.Client) client { return ifmatchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
-	{"k8s-retry-default", "retry.RetryOnConflict(retry.DefaultRetry, GET, modify, PUT with If-Match); 409/412 is a k8s Conflict",
-		func(hc *http.Client) client { return k8sClient{hc, retry.DefaultRetry} }},
-	{"k8s-retry-backoff", "retry.RetryOnConflict(retry.DefaultBackoff, ...), otherwise as k8s-retry-default",
-		func(hc *http.Client) client { return k8sClient{hc, retry.DefaultBackoff} }},
-	{"retryablehttp", "GET, modify, PUT with If-Match through retryablehttp.NewClient() defaults: a 412 is not retried, the increment fails",
-		newRetryableClient},
-	{"no-precondition", "GET, modify, PUT without If-Match: never fails, loses updates",
-		func(hc *http.Client) client { return plainClient{hc} }},
+	{name: "limit", about: "one writer per document sending one conditional JSON Patch per commit, If-Match = the ETag of its previous answer: never conflicts; the reference",
+		newClient: func(hc *http.Client) client { return limitClient{hc} }},
+	{name: "ifmatch", about: "ifmatch.Modify incrementing n, default options (group commit on) but the shared transport settings",
+		newClient: func(hc *http.Client) client { return ifmatchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
+	{name: "k8s-retry-default", about: "retry.RetryOnConflict(retry.DefaultRetry, GET, modify, PUT with If-Match); 409/412 is a k8s Conflict",
+		newClient: func(hc *http.Client) client { return k8sClient{hc, retry.DefaultRetry} }},
+	{name: "k8s-retry-backoff", about: "retry.RetryOnConflict(retry.DefaultBackoff, ...), otherwise as k8s-retry-default",
+		newClient: func(hc *http.Client) client { return k8sClient{hc, retry.DefaultBackoff} }},
+	{name: "retryablehttp", about: "GET, modify, PUT with If-Match through retryablehttp.NewClient() defaults: a 412 is not retried, the increment fails",
+		newClient: newRetryableClient},
+	{name: "no-precondition", about: "GET, modify, PUT without If-Match: never fails, loses updates",
+		newClient: func(hc *http.Client) client { return plainClient{hc} }},
+	{name: "ifmatch-sdk-client", about: "ifmatch with ifmatch.New(nil): the SDK's own default HTTP client and transport (go-cleanhttp, 3 idle connections per host on 2 CPUs); run only on request",
+		extra: true, newClient: func(*http.Client) client { return ifmatchClient{ifmatch.New(nil)} }},
 }
 
 // newTransport is the transport of every client: go-cleanhttp's pooled

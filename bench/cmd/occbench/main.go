@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -59,7 +60,7 @@ func parseFlags(args []string) (flags, error) {
 	fs.Int64Var(&f.cell.maxOps, "max-ops", 1_000_000, "operations per cell at most, all writers together")
 	fs.IntVar(&f.cell.docBytes, "doc-bytes", 1024, "size of the seeded documents")
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "unrecorded uncontended run before the first repetition, shared by the approaches")
-	fs.StringVar(&f.approaches, "approaches", "", "comma-separated approaches to run (default all): "+names(approaches, func(a approach) string { return a.name }))
+	fs.StringVar(&f.approaches, "approaches", "", "comma-separated approaches to run (default all but ifmatch-sdk-client): "+names(approaches, func(a approach) string { return a.name }))
 	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default all): "+names(allScenarios(), func(s scenario) string { return s.name }))
 	fs.StringVar(&f.serverBin, "server-bin", "", "a prebuilt ifmatch-mockserver `binary` (default: go build ../cmd/ifmatch-mockserver)")
 	fs.StringVar(&f.out, "o", "", "also write the markdown report to `file`")
@@ -81,11 +82,11 @@ func bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	as, err := pick(approaches, f.approaches, func(a approach) string { return a.name })
+	as, err := pick(approaches, f.approaches, func(a approach) string { return a.name }, func(a approach) bool { return a.extra })
 	if err != nil {
 		return err
 	}
-	ss, err := pick(allScenarios(), f.scenarios, func(s scenario) string { return s.name })
+	ss, err := pick(allScenarios(), f.scenarios, func(s scenario) string { return s.name }, func(scenario) bool { return false })
 	if err != nil {
 		return err
 	}
@@ -172,10 +173,11 @@ func output(r *report, f flags) error {
 	return nil
 }
 
-// pick selects the named items of all, in all's order; "" selects all.
-func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
+// pick selects the named items of all, in all's order; "" selects all but
+// the extra ones.
+func pick[T any](all []T, list string, name func(T) string, extra func(T) bool) ([]T, error) {
 	if list == "" {
-		return all, nil
+		return slices.DeleteFunc(slices.Clone(all), extra), nil
 	}
 	want := map[string]bool{}
 	for _, n := range strings.Split(list, ",") {
