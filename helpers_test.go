@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fake is a one-document server for exact tests of the conflict loop: it
@@ -189,4 +190,17 @@ func dropConn(t *testing.T, w http.ResponseWriter) {
 		return
 	}
 	conn.Close()
+}
+
+// waitUntil polls cond, for setting up concurrent scenarios (never for
+// asserting timing).
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

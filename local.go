@@ -27,7 +27,7 @@ type member struct {
 	ctx      context.Context
 	change   change
 	state    atomic.Int32
-	attempts int // requests written while this change was part of the write
+	attempts atomic.Int64 // requests written while this change was part of the write
 	done     chan result
 }
 
@@ -49,7 +49,7 @@ func (m *member) deliver(resp *Response, err error) {
 		}
 		if m.state.CompareAndSwap(s, stDone) {
 			if resp != nil {
-				resp.Attempts = m.attempts
+				resp.Attempts = int(m.attempts.Load())
 			}
 			m.done <- result{resp, err}
 			return
@@ -90,7 +90,7 @@ func (m *member) wait(c *Client, t *target) (*Response, error) {
 		}
 		if inFlight {
 			c.stats.outcomeUnknown.Add(1)
-			return nil, &OutcomeUnknownError{Method: http.MethodPut, URL: t.safe, Attempts: m.attempts,
+			return nil, &OutcomeUnknownError{Method: http.MethodPut, URL: t.safe, Attempts: int(m.attempts.Load()),
 				Err: context.Cause(m.ctx)}
 		}
 		return nil, context.Cause(m.ctx)
@@ -141,7 +141,7 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 		x, serr := c.send(ctx, r)
 		l.record(x)
 		for _, m := range live {
-			m.attempts += x.sent
+			m.attempts.Add(int64(x.sent))
 		}
 		switch {
 		case serr != nil:
@@ -207,7 +207,7 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 		}
 		if errors.Is(f.err, ErrTestFailed) {
 			c.stats.conflicts.Add(1)
-			f.err = &ConflictError{Method: http.MethodPut, URL: t.safe, Attempts: f.m.attempts, ETag: b.etag, Err: ErrTestFailed}
+			f.err = &ConflictError{Method: http.MethodPut, URL: t.safe, Attempts: int(f.m.attempts.Load()), ETag: b.etag, Err: ErrTestFailed}
 		}
 		f.m.deliver(nil, f.err)
 	}
