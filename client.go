@@ -184,8 +184,10 @@ func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...Ca
 
 // Put replaces the version of a resource this Client last saw. A stale
 // version is a *ConflictError and is never overwritten; with no version
-// known, Put returns ErrNoVersion and sends nothing. Errors: as Create,
-// plus ErrNoVersion.
+// known, Put returns ErrNoVersion and sends nothing. With
+// Options.ThreeWayPut, a stale Put is rebased instead when its edit and the
+// concurrent one touch different fields. Errors: as Create, plus
+// ErrNoVersion.
 func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
 	t, r, err := c.documentWrite(url, body, opts)
 	if err != nil {
@@ -194,6 +196,9 @@ func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallO
 	s, ok := c.cache.get(t.key, t.all)
 	if !ok {
 		return nil, fmt.Errorf("ifmatch: PUT %s: %w", t.safe, ErrNoVersion)
+	}
+	if c.cfg.ThreeWayPut && s.body != nil {
+		return c.submit(ctx, t, &threeWayChange{base: s.body, ours: r.body, resolve: c.cfg.Resolve})
 	}
 	if err := c.withVersion(r, s.etag, "application/json"); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,4 +335,61 @@ func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := newRecorder()
 	ht.h.ServeHTTP(rec, r)
 	return rec.result(r), nil
+}
+
+func TestPutThreeWay(t *testing.T) {
+	ctx := context.Background()
+	srv, url := setup(t, mockserver.Options{}, `{"name":"a","count":1,"tags":["x"]}`)
+	c := newClient(t, ifmatch.Options{ThreeWayPut: true})
+	if _, err := c.Get(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetDoc("/doc", []byte(`{"name":"b","count":1,"tags":["x"]}`))
+	// Our edit (count) and theirs (name) are disjoint: rebased.
+	resp, err := c.Put(ctx, url, []byte(`{"name":"a","count":2,"tags":["x"]}`))
+	if err != nil {
+		t.Fatalf("disjoint Put: %v", err)
+	}
+	if got := docOf(t, srv); got["name"] != "b" || got["count"] != float64(2) {
+		t.Errorf("document = %v, want name b (theirs) and count 2 (ours)", got)
+	}
+	if resp.Attempts != 2 {
+		t.Errorf("Attempts = %d, want 2", resp.Attempts)
+	}
+	// Now both change the tags: a conflict that names the field.
+	srv.SetDoc("/doc", []byte(`{"name":"b","count":2,"tags":["y"]}`))
+	_, err = c.Put(ctx, url, []byte(`{"name":"b","count":2,"tags":["x","z"]}`))
+	var ce *ifmatch.ConflictError
+	if !errors.As(err, &ce) || !errors.Is(err, ifmatch.ErrMergeConflict) || len(ce.Pointers) != 1 || ce.Pointers[0] != "/tags" {
+		t.Fatalf("overlapping Put: %v, want *ConflictError with Pointers [/tags]", err)
+	}
+	if got := docOf(t, srv); fmt.Sprint(got["tags"]) != "[y]" {
+		t.Errorf("tags = %v, the concurrent change was overwritten", got["tags"])
+	}
+}
+
+func TestDoRebasesPut(t *testing.T) {
+	srv, url := setup(t, mockserver.Options{}, `{"name":"a","count":1}`)
+	c := newClient(t, ifmatch.Options{ThreeWayPut: true})
+	ctx := context.Background()
+	get, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := c.Do(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.SetDoc("/doc", []byte(`{"name":"b","count":1}`))
+	put, _ := http.NewRequestWithContext(ctx, http.MethodPut, url, strings.NewReader(`{"name":"a","count":5}`))
+	put.Header.Set("Content-Type", "application/json")
+	resp, err = c.Do(put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status = %d, want 200", resp.StatusCode)
+	}
+	if got := docOf(t, srv); got["name"] != "b" || got["count"] != float64(5) {
+		t.Errorf("document = %v, want name b and count 5", got)
+	}
 }

@@ -2,6 +2,7 @@ package ifmatch
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,14 +52,15 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		if ch, ct := patchOf(req.Header, body); ch != nil {
 			t.header.Del("Content-Type")
 			resp, err := c.sendPatch(ctx, t, ch, body, ct)
-			var re *ResponseError
-			if errors.As(err, &re) {
-				return httpResponse(req, re.StatusCode, re.Header, re.Body), nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			return httpResponse(req, resp.StatusCode, resp.Header, resp.Body), nil
+			return doResult(req, resp, err)
+		}
+	}
+
+	if req.Method == http.MethodPut && unconditional && c.cfg.ThreeWayPut && c.cfg.VersionField == "" && json.Valid(body) {
+		if s, ok := c.cache.get(t.key, t.all); ok && s.body != nil {
+			t.header.Del("Content-Type")
+			resp, err := c.submit(ctx, t, &threeWayChange{base: s.body, ours: body, resolve: c.cfg.Resolve})
+			return doResult(req, resp, err)
 		}
 	}
 
@@ -91,6 +93,19 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		c.cache.forget(t.key)
 	}
 	return httpResponse(req, x.status, x.header, x.body), nil
+}
+
+// doResult turns a rebasing call's result into Do's: answers as
+// responses, unresolved conflicts and transport failures as errors.
+func doResult(req *http.Request, resp *Response, err error) (*http.Response, error) {
+	var re *ResponseError
+	if errors.As(err, &re) && !errors.Is(err, ErrOutcomeUnknown) {
+		return httpResponse(req, re.StatusCode, re.Header, re.Body), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return httpResponse(req, resp.StatusCode, resp.Header, resp.Body), nil
 }
 
 // patchOf recognizes a JSON Patch or merge patch body by its Content-Type.

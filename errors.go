@@ -74,7 +74,11 @@ type ConflictError struct {
 	Attempts   int      // write requests sent for the call
 	ETag       string   // the last version seen (the refetched one when there was one)
 	Problem    *Problem // RFC 9457 details, if the server sent them
-	Err        error    // the cause, e.g. ErrTestFailed; may be nil
+	// Pointers lists the fields (JSON Pointers) that both this call and a
+	// concurrent writer changed, for a three-way rebase that could not
+	// merge (Err is then ErrMergeConflict, or the Resolver's error).
+	Pointers []string
+	Err      error // the cause, e.g. ErrTestFailed; may be nil
 }
 
 func (e *ConflictError) Error() string {
@@ -89,6 +93,9 @@ func (e *ConflictError) Error() string {
 	fmt.Fprintf(&b, " after %d attempt(s)", e.Attempts)
 	if e.Problem != nil && e.Problem.summary() != "" {
 		b.WriteString(": " + e.Problem.summary())
+	}
+	if len(e.Pointers) > 0 {
+		b.WriteString(": both changed " + strings.Join(e.Pointers, ", "))
 	}
 	if e.Err != nil {
 		b.WriteString(": " + strings.TrimPrefix(e.Err.Error(), "ifmatch: "))

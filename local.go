@@ -157,6 +157,12 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 				m.deliver(&Response{StatusCode: x.status, Header: x.header.Clone(), Body: bytes.Clone(body), ETag: s.etag}, nil)
 			}
 			return
+		case l.isLocked(x):
+			for _, m := range live {
+				m.state.CompareAndSwap(stInFlight, stWaiting)
+			}
+			ms = live
+			err = l.wait(ctx, x, b.etag) // then the same changes on the same version
 		case isConflict(x.status):
 			for _, m := range live {
 				m.state.CompareAndSwap(stInFlight, stWaiting)
@@ -205,9 +211,19 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 			f.m.deliver(&Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: bytes.Clone(b.body), ETag: b.etag}, nil)
 			continue
 		}
-		if errors.Is(f.err, ErrTestFailed) {
+		var mc *mergeConflict
+		switch {
+		case errors.Is(f.err, ErrTestFailed):
 			c.stats.conflicts.Add(1)
 			f.err = &ConflictError{Method: http.MethodPut, URL: t.safe, Attempts: int(f.m.attempts.Load()), ETag: b.etag, Err: ErrTestFailed}
+		case errors.As(f.err, &mc):
+			c.stats.conflicts.Add(1)
+			cause := mc.err
+			if cause == nil {
+				cause = ErrMergeConflict
+			}
+			f.err = &ConflictError{Method: http.MethodPut, URL: t.safe, Attempts: int(f.m.attempts.Load()), ETag: b.etag,
+				Pointers: mc.pointers, Err: cause}
 		}
 		f.m.deliver(nil, f.err)
 	}

@@ -118,6 +118,18 @@ type Options struct {
 	// test, an error from its mutate function) fails alone.
 	NoGroupCommit bool
 
+	// ThreeWayPut makes Put, and a PUT without precondition sent through
+	// Do, rebase a stale write instead of failing: the caller's edit of the
+	// version this Client last saw is applied to the fresh document when
+	// it touches other fields than the concurrent change. Edits of the same
+	// field are a *ConflictError listing their JSON Pointers, unless
+	// Resolve decides them. false: a stale Put is a *ConflictError.
+	ThreeWayPut bool
+
+	// Resolve, with ThreeWayPut, decides fields that both sides changed.
+	// nil: such a conflict is returned.
+	Resolve Resolver
+
 	// Header is sent with every request (for example Authorization). The
 	// cache is partitioned by its credentials like those of each call.
 	Header http.Header

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -85,6 +86,25 @@ func (l *loop) unknown(x *exchange) error {
 			Err: fmt.Errorf("a retry met a changed version (%d)", x.status)}
 	}
 	return nil
+}
+
+// isLocked reports whether a write was refused because the resource is
+// locked (WebDAV's 423, or a 409 whose problem type or title says
+// "locked"): the write is retried as it is after a backoff, not rebased.
+func (l *loop) isLocked(x *exchange) bool {
+	if x.status == http.StatusLocked {
+		return true
+	}
+	if x.status != http.StatusConflict {
+		return false
+	}
+	p := parseProblem(x.header, x.body)
+	if p == nil {
+		return false
+	}
+	typ := strings.ToLower(p.Type)
+	return strings.HasSuffix(typ, "/locked") || strings.HasSuffix(typ, ":locked") ||
+		strings.EqualFold(p.Title, "locked") || strings.HasSuffix(typ, "/resource-locked")
 }
 
 // isConflict reports whether a write's answer is a version conflict.
@@ -212,6 +232,14 @@ func (c *Client) writeOnce(ctx context.Context, t *target, r *request, sentVersi
 	c.stats.writes.Add(1)
 	x, err := c.send(ctx, r)
 	l.record(x)
+	for err == nil && l.isLocked(x) {
+		// Locked: wait it out and send the same request again.
+		if err := l.wait(ctx, x, sentVersion); err != nil {
+			return nil, err
+		}
+		x, err = c.send(ctx, r)
+		l.record(x)
+	}
 	if err != nil {
 		return nil, l.sendErr(x, err)
 	}
@@ -260,6 +288,10 @@ func (c *Client) sendPatch(ctx context.Context, t *target, p change, raw []byte,
 		case x.status >= 200 && x.status < 300:
 			s := c.learnWrite(t, r.method, nil, x)
 			return l.response(x, s.etag, x.body), nil
+		case l.isLocked(x):
+			if err := l.wait(ctx, x, b.etag); err != nil {
+				return nil, err
+			}
 		case x.status == http.StatusConflict || x.status == http.StatusUnprocessableEntity:
 			if err := l.unknown(x); err != nil {
 				return nil, err

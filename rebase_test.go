@@ -65,6 +65,23 @@ func TestClassification(t *testing.T) {
 			wantDoc:  `{"n":2}`,
 		},
 		{
+			name:     "423 Locked is waited out and sent again, not rebased",
+			script:   []step{answer(423), answer(423)},
+			wantReqs: []string{`PUT "1"`, `PUT "1"`, `PUT "1"`},
+			wantDoc:  `{"n":2}`,
+		},
+		{
+			name: "409 whose problem says locked is waited out too",
+			script: []step{func(f *fake, w http.ResponseWriter, r *http.Request, b []byte) verdict {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(409)
+				w.Write([]byte(`{"type":"https://example.com/problems/locked","title":"Resource locked"}`))
+				return done
+			}},
+			wantReqs: []string{`PUT "1"`, `PUT "1"`},
+			wantDoc:  `{"n":2}`,
+		},
+		{
 			name:     "503 is retried by the transport",
 			script:   []step{answer(503, "Retry-After", "0")},
 			wantReqs: []string{`PUT "1"`, `PUT "1"`},
