@@ -49,6 +49,10 @@ func TestCancelInFlightAndQueued(t *testing.T) {
 		t.Errorf("in-flight caller: %v, want context.Canceled and ErrOutcomeUnknown", err)
 	}
 	close(release)
+	waitUntil(t, func() bool { // the server finishes a's abandoned write
+		_, etag := f.current()
+		return etag == `"2"`
+	})
 	waitUntil(t, func() bool {
 		c.lanes.mu.Lock()
 		defer c.lanes.mu.Unlock()

@@ -79,7 +79,6 @@ func WithHeader(key, value string) CallOption {
 // target is a resource as one call addresses it.
 type target struct {
 	url    string      // as the caller gave it
-	safe   string      // redacted, for errors and logs
 	key    cacheKey    // the cache's name for it
 	lane   laneKey     // the group-commit queue it writes through
 	header http.Header // the call's own headers
@@ -105,13 +104,17 @@ func (c *Client) target(rawURL string, opts []CallOption) (*target, error) {
 	if all == nil {
 		all = http.Header{}
 	}
-	t := &target{url: rawURL, safe: redactURL(rawURL), header: cc.header, all: all, key: cacheKey{url: canon, principal: principalOf(all)}}
+	t := &target{url: rawURL, header: cc.header, all: all, key: cacheKey{url: canon, principal: principalOf(all)}}
 	if t.header == nil {
 		t.header = http.Header{}
 	}
 	t.lane = laneKey{cacheKey: t.key, extra: headerFingerprint(cc.header)}
 	return t, nil
 }
+
+// safeURL is the target's URL for errors and logs, computed only when
+// one is needed.
+func (t *target) safeURL() string { return redactURL(t.url) }
 
 func headerFingerprint(h http.Header) string {
 	if len(h) == 0 {
@@ -162,7 +165,7 @@ func (c *Client) Get(ctx context.Context, url string, opts ...CallOption) (*Resp
 	if x.status == http.StatusNotFound || x.status == http.StatusGone {
 		c.cache.forget(t.key)
 	}
-	return nil, newResponseError(http.MethodGet, t.safe, x)
+	return nil, newResponseError(http.MethodGet, t.safeURL(), x)
 }
 
 // Create writes a new resource with PUT and If-None-Match: *. If the
@@ -195,7 +198,7 @@ func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallO
 	}
 	s, ok := c.cache.get(t.key, t.all)
 	if !ok {
-		return nil, fmt.Errorf("ifmatch: PUT %s: %w", t.safe, ErrNoVersion)
+		return nil, fmt.Errorf("ifmatch: PUT %s: %w", t.safeURL(), ErrNoVersion)
 	}
 	if c.cfg.ThreeWayPut && s.body != nil {
 		return c.submit(ctx, t, &threeWayChange{base: s.body, ours: r.body, resolve: c.cfg.Resolve})
@@ -216,10 +219,10 @@ func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (*R
 	}
 	s, ok := c.cache.get(t.key, t.all)
 	if !ok {
-		return nil, fmt.Errorf("ifmatch: DELETE %s: %w", t.safe, ErrNoVersion)
+		return nil, fmt.Errorf("ifmatch: DELETE %s: %w", t.safeURL(), ErrNoVersion)
 	}
 	if c.cfg.VersionField != "" && c.cfg.VersionParam == "" {
-		return nil, fmt.Errorf("ifmatch: DELETE %s: with VersionField set, Delete needs VersionParam to carry the version: %w", t.safe, ErrUnversioned)
+		return nil, fmt.Errorf("ifmatch: DELETE %s: with VersionField set, Delete needs VersionParam to carry the version: %w", t.safeURL(), ErrUnversioned)
 	}
 	r := &request{method: http.MethodDelete, url: url, header: t.header.Clone()}
 	if err := c.withVersion(r, s.etag, ""); err != nil {
@@ -306,7 +309,7 @@ func (c *Client) documentWrite(url string, body []byte, opts []CallOption) (*tar
 		return nil, nil, err
 	}
 	if !json.Valid(body) {
-		return nil, nil, fmt.Errorf("%w: PUT %s: the body is not valid JSON", ErrInvalidChange, t.safe)
+		return nil, nil, fmt.Errorf("%w: PUT %s: the body is not valid JSON", ErrInvalidChange, t.safeURL())
 	}
 	r := &request{method: http.MethodPut, url: url, header: t.header.Clone(), body: cloneBytes(body)}
 	r.header.Set("Content-Type", "application/json")

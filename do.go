@@ -28,7 +28,7 @@ import (
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
-		b, err := readCapped(req.Body, c.cfg.MaxBodyBytes)
+		b, err := readCapped(req.Body, c.cfg.MaxBodyBytes, req.ContentLength)
 		req.Body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("ifmatch: %s %s: request body: %w", req.Method, redactURL(req.URL.String()), err)
@@ -74,7 +74,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	x, err := c.send(ctx, r)
 	if err != nil {
 		if x.sent > 0 && !isSafeMethod(req.Method) {
-			return nil, &OutcomeUnknownError{Method: req.Method, URL: t.safe, Attempts: x.sent, Err: err}
+			return nil, &OutcomeUnknownError{Method: req.Method, URL: t.safeURL(), Attempts: x.sent, Err: err}
 		}
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package ifmatch
 
 import (
 	"crypto/sha256"
+	"hash"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,18 +22,22 @@ type cacheKey struct {
 // principalOf hashes the credential headers of a request.
 func principalOf(h http.Header) [16]byte {
 	var p [16]byte
-	var sum = sha256.New()
-	any := false
+	if len(h) == 0 {
+		return p
+	}
+	var sum hash.Hash
 	for _, name := range credentialHeaders {
-		for _, v := range h.Values(name) {
-			any = true
+		for _, v := range h[name] {
+			if sum == nil {
+				sum = sha256.New()
+			}
 			sum.Write([]byte(name))
 			sum.Write([]byte{0})
 			sum.Write([]byte(v))
 			sum.Write([]byte{0})
 		}
 	}
-	if any {
+	if sum != nil {
 		copy(p[:], sum.Sum(nil))
 	}
 	return p

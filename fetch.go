@@ -42,17 +42,17 @@ func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, err
 		if x.status == http.StatusNotFound || x.status == http.StatusGone {
 			c.cache.forget(t.key)
 		}
-		return base{}, newResponseError(http.MethodGet, t.safe, x)
+		return base{}, newResponseError(http.MethodGet, t.safeURL(), x)
 	}
 	if needBody {
 		if err := checkDocument(x.header, x.body); err != nil {
-			return base{}, fmt.Errorf("ifmatch: GET %s: %w", t.safe, err)
+			return base{}, fmt.Errorf("ifmatch: GET %s: %w", t.safeURL(), err)
 		}
 	}
 	v := c.versionOf(x.header, x.body)
 	if v == "" {
 		c.cache.forget(t.key)
-		return base{}, fmt.Errorf("%w: GET %s answered without %s", ErrUnversioned, t.safe, c.versionName())
+		return base{}, fmt.Errorf("%w: GET %s answered without %s", ErrUnversioned, t.safeURL(), c.versionName())
 	}
 	s := snapshot{etag: v, body: x.body}
 	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
@@ -68,12 +68,12 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 		return snapshot{}
 	}
 	var s snapshot
-	answerIsDoc := len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil
+	answerIsDoc := func() bool { return len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil }
 	switch {
 	case c.cfg.VersionField != "":
 		// The answer names the new version only if it is the document,
 		// version field included (CouchDB answers {"ok":true,...} instead).
-		if answerIsDoc {
+		if answerIsDoc() {
 			if v := c.versionOf(x.header, x.body); v != "" {
 				s = snapshot{etag: v, body: x.body}
 			}
@@ -82,7 +82,7 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 		// RFC 9110 §9.3.4: an ETag in the answer to PUT means the document
 		// was stored as sent.
 		s = snapshot{etag: x.header.Get("ETag"), body: sent}
-	case answerIsDoc:
+	case answerIsDoc():
 		s = snapshot{etag: x.header.Get("ETag"), body: x.body}
 	default:
 		s = snapshot{etag: x.header.Get("ETag")}

@@ -1,6 +1,6 @@
 module github.com/ifmatch/ifmatch
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/cenkalti/backoff/v4 v4.3.0
@@ -10,3 +10,5 @@ require (
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	go.uber.org/goleak v1.3.0
 )
+
+require golang.org/x/time v0.15.0 // indirect

@@ -27,20 +27,26 @@ type lanes struct {
 	m  map[laneKey][]*member
 }
 
-// join queues m and reports whether the caller must start the lane's worker.
-func (ls *lanes) join(k laneKey, m *member) (start bool) {
+// join queues m behind the write under way, or, when the lane is idle,
+// opens it and reports that the caller leads: it writes its own change
+// at once, in its own goroutine and context.
+func (ls *lanes) join(k laneKey, m *member) (lead bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if ls.m == nil {
 		ls.m = make(map[laneKey][]*member)
 	}
 	q, running := ls.m[k]
+	if !running {
+		ls.m[k] = nil
+		return true
+	}
 	ls.m[k] = append(q, m)
-	return !running
+	return false
 }
 
 // take returns what is queued. With last set and nothing queued, the lane
-// is closed: its worker must stop.
+// is closed: its writer must stop.
 func (ls *lanes) take(k laneKey, last bool) []*member {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
@@ -67,19 +73,22 @@ func (c *Client) submit(ctx context.Context, t *target, ch change) (*Response, e
 		c.writeLocal(ctx, t, []*member{m}, nil)
 		return m.wait(c, t)
 	}
-	if c.lanes.join(t.lane, m) {
-		go c.runLane(t)
+	if !c.lanes.join(t.lane, m) {
+		return m.wait(c, t)
+	}
+	// The lane was idle: write at once, as an ungrouped call would, and
+	// leave whoever queued meanwhile to a worker, so that this caller
+	// returns as soon as its own write is done.
+	c.writeLocal(ctx, t, []*member{m}, nil)
+	if ms := c.lanes.take(t.lane, true); ms != nil {
+		go c.runLane(t, ms)
 	}
 	return m.wait(c, t)
 }
 
-// runLane writes a lane's queue until it is empty.
-func (c *Client) runLane(t *target) {
-	for {
-		ms := c.lanes.take(t.lane, true)
-		if ms == nil {
-			return
-		}
+// runLane writes a lane's queue, first batch first, until it is empty.
+func (c *Client) runLane(t *target, ms []*member) {
+	for ; ms != nil; ms = c.lanes.take(t.lane, true) {
 		g := newGroup(ms[0].ctx)
 		g.add(ms)
 		c.writeLocal(g.ctx, t, ms, func() []*member {

@@ -90,7 +90,7 @@ func (m *member) wait(c *Client, t *target) (*Response, error) {
 		}
 		if inFlight {
 			c.stats.outcomeUnknown.Add(1)
-			return nil, &OutcomeUnknownError{Method: http.MethodPut, URL: t.safe, Attempts: int(m.attempts.Load()),
+			return nil, &OutcomeUnknownError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(m.attempts.Load()),
 				Err: context.Cause(m.ctx)}
 		}
 		return nil, context.Cause(m.ctx)
@@ -152,9 +152,13 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 			return
 		case x.status >= 200 && x.status < 300:
 			s := c.learnWrite(t, r.method, r.body, x)
-			body := committedBody(s, r, x)
-			for _, m := range live {
-				m.deliver(&Response{StatusCode: x.status, Header: x.header.Clone(), Body: bytes.Clone(body), ETag: s.etag}, nil)
+			body := committedBody(s, r, x) // a copy of its own
+			for i, m := range live {
+				h, b := x.header, body
+				if i < len(live)-1 { // every caller gets copies it may modify
+					h, b = h.Clone(), bytes.Clone(b)
+				}
+				m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: s.etag}, nil)
 			}
 			return
 		case l.isLocked(x):
@@ -215,14 +219,14 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 		switch {
 		case errors.Is(f.err, ErrTestFailed):
 			c.stats.conflicts.Add(1)
-			f.err = &ConflictError{Method: http.MethodPut, URL: t.safe, Attempts: int(f.m.attempts.Load()), ETag: b.etag, Err: ErrTestFailed}
+			f.err = &ConflictError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(f.m.attempts.Load()), ETag: b.etag, Err: ErrTestFailed}
 		case errors.As(f.err, &mc):
 			c.stats.conflicts.Add(1)
 			cause := mc.err
 			if cause == nil {
 				cause = ErrMergeConflict
 			}
-			f.err = &ConflictError{Method: http.MethodPut, URL: t.safe, Attempts: int(f.m.attempts.Load()), ETag: b.etag,
+			f.err = &ConflictError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(f.m.attempts.Load()), ETag: b.etag,
 				Pointers: mc.pointers, Err: cause}
 		}
 		f.m.deliver(nil, f.err)

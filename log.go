@@ -77,3 +77,12 @@ func scrubValue(v any) any {
 	}
 	return strings.Join(words, " ")
 }
+
+// retryLogger is go-retryablehttp's logger: nil when debug records would be
+// discarded anyway, so that it builds none.
+func (c *Client) retryLogger() any {
+	if !c.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		return nil
+	}
+	return c.retryLog
+}

@@ -17,39 +17,67 @@ import (
 // changes nothing, Modify returns the current value without writing. It
 // returns the committed value.
 func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) error, opts ...CallOption) (*T, error) {
-	resp, err := c.Update(ctx, url, func(current []byte) ([]byte, error) {
-		var v T
-		if err := json.Unmarshal(current, &v); err != nil {
-			return nil, fmt.Errorf("%w: decoding the document into %T: %v", ErrInvalidResponse, v, err)
-		}
-		before, err := marshalNoEscape(v)
-		if err != nil {
-			return nil, err
-		}
-		if err := mutate(&v); err != nil {
-			return nil, err
-		}
-		after, err := marshalNoEscape(v)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Equal(before, after) {
-			return nil, ErrNoChange
-		}
-		diff, err := jsonpatch.CreateMergePatch(before, after)
-		if err != nil {
-			return nil, fmt.Errorf("ifmatch: diffing %T: %w", v, err)
-		}
-		return jsonpatch.MergePatch(current, diff)
-	}, opts...)
+	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
+	}
+	m := &typedMutation[T]{mutate: mutate}
+	resp, err := c.submit(ctx, t, m)
+	if err != nil {
+		return nil, err
+	}
+	if m.wrote != nil && bytes.Equal(resp.Body, m.wrote) {
+		return m.value, nil // the committed document is what this call wrote
 	}
 	out := new(T)
 	if err := json.Unmarshal(resp.Body, out); err != nil {
 		return nil, fmt.Errorf("%w: decoding the committed document into %T: %v", ErrInvalidResponse, *out, err)
 	}
 	return out, nil
+}
+
+// typedMutation is Modify's change: decode, mutate, and write back the
+// difference. It remembers its last result, so that Modify need not decode
+// the committed document again when it is that result.
+type typedMutation[T any] struct {
+	mutate func(*T) error
+	wrote  []byte // the document the last apply returned
+	value  *T     // and its decoded form
+}
+
+func (m *typedMutation[T]) apply(current []byte) ([]byte, error) {
+	m.wrote, m.value = nil, nil
+	v := new(T)
+	if err := json.Unmarshal(current, v); err != nil {
+		return nil, fmt.Errorf("%w: decoding the document into %T: %v", ErrInvalidResponse, *v, err)
+	}
+	before, err := marshalNoEscape(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.mutate(v); err != nil {
+		return nil, err
+	}
+	after, err := marshalNoEscape(v)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(before, after) {
+		return nil, ErrNoChange
+	}
+	if bytes.Equal(before, current) {
+		// T holds the whole document, as written: its new encoding is the
+		// new document. (The common case once T's own encoding is stored.)
+		m.wrote, m.value = after, v
+		return after, nil
+	}
+	// Merge only the difference, so that members T does not declare, and
+	// the document's own layout, are kept.
+	diff, err := jsonpatch.CreateMergePatch(before, after)
+	if err != nil {
+		return nil, fmt.Errorf("ifmatch: diffing %T: %w", *v, err)
+	}
+	return jsonpatch.MergePatch(current, diff)
 }
 
 // marshalNoEscape is json.Marshal without HTML escaping, as RFC 8259 JSON.

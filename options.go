@@ -37,7 +37,8 @@ type Backoff interface {
 // them afterwards has no effect.
 type Options struct {
 	// HTTPClient sends every request. nil: a pooled client from
-	// go-cleanhttp, private to this Client.
+	// go-cleanhttp, private to this Client, keeping up to 128 idle
+	// connections per host.
 	HTTPClient *http.Client
 
 	// MaxAttempts caps the write attempts per call, the first included;
@@ -160,7 +161,12 @@ func (o Options) resolve() config {
 	c := config{Options: o}
 	c.httpClient = o.HTTPClient
 	if c.httpClient == nil {
-		c.httpClient = cleanhttp.DefaultPooledClient()
+		// go-cleanhttp's pool keeps GOMAXPROCS+1 idle connections per host:
+		// too few for a batch job's many goroutines on one API, whose
+		// connections would then churn (and pile up in TIME_WAIT).
+		tr := cleanhttp.DefaultPooledTransport()
+		tr.MaxIdleConnsPerHost = 128
+		c.httpClient = &http.Client{Transport: tr}
 	}
 	timeout := or(o.AttemptTimeout, 30*time.Second)
 	// A shallow copy shares the caller's Transport (and so its pool and
@@ -178,6 +184,16 @@ func (o Options) resolve() config {
 		c.attempts = o.MaxAttempts
 	}
 	c.elapsed = or(o.MaxElapsed, 30*time.Second)
+	if o.Header != nil {
+		// Canonical keys, so that credentials are found however they were
+		// spelled.
+		c.Header = http.Header{}
+		for k, vs := range o.Header {
+			for _, v := range vs {
+				c.Header.Add(k, v)
+			}
+		}
+	}
 	c.RetryMax = or(o.RetryMax, 4)
 	c.RetryWaitMin = or(o.RetryWaitMin, 50*time.Millisecond)
 	c.RetryWaitMax = or(o.RetryWaitMax, 2*time.Second)

@@ -62,14 +62,14 @@ func (l *loop) record(x *exchange) {
 // sendErr turns a send with no answer into the call's error.
 func (l *loop) sendErr(x *exchange, err error) error {
 	if x.sent > 0 && !isSafeMethod(l.method) {
-		return &OutcomeUnknownError{Method: l.method, URL: l.t.safe, Attempts: l.sent, Err: err}
+		return &OutcomeUnknownError{Method: l.method, URL: l.t.safeURL(), Attempts: l.sent, Err: err}
 	}
 	return err
 }
 
 // conflictErr is the error for a conflict that ends the call.
 func (l *loop) conflictErr(x *exchange, etag string, cause error) error {
-	ce := &ConflictError{Method: l.method, URL: l.t.safe, Attempts: l.sent, ETag: etag, Err: cause}
+	ce := &ConflictError{Method: l.method, URL: l.t.safeURL(), Attempts: l.sent, ETag: etag, Err: cause}
 	if x != nil {
 		ce.StatusCode = x.status
 		ce.Problem = parseProblem(x.header, x.body)
@@ -82,7 +82,7 @@ func (l *loop) conflictErr(x *exchange, etag string, cause error) error {
 func (l *loop) unknown(x *exchange) error {
 	if l.ambig && !l.c.cfg.IdempotencyKeys {
 		l.c.stats.outcomeUnknown.Add(1)
-		return &OutcomeUnknownError{Method: l.method, URL: l.t.safe, Attempts: l.sent,
+		return &OutcomeUnknownError{Method: l.method, URL: l.t.safeURL(), Attempts: l.sent,
 			Err: fmt.Errorf("a retry met a changed version (%d)", x.status)}
 	}
 	return nil
@@ -147,8 +147,10 @@ func (l *loop) rebase(ctx context.Context, x *exchange, sent string, needBody bo
 		l.rejects = 0
 	}
 	c.stats.rebases.Add(1)
-	c.cfg.Logger.LogAttrs(ctx, slogDebug, "ifmatch: rebased", attrMethod(l.method), attrURL(l.t.url),
-		attrReason(http.StatusText(x.status)))
+	if c.cfg.Logger.Enabled(ctx, slogDebug) {
+		c.cfg.Logger.LogAttrs(ctx, slogDebug, "ifmatch: rebased", attrMethod(l.method), attrURL(l.t.url),
+			attrReason(http.StatusText(x.status)))
+	}
 	return next, nil
 }
 
@@ -175,10 +177,12 @@ func (l *loop) wait(ctx context.Context, x *exchange, sent string) error {
 	if dl, ok := deadline(); ok && !now.Add(d).Before(dl) {
 		return l.conflictErr(x, sent, nil)
 	}
-	cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: conflict, backing off", attrMethod(l.method),
-		attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
+	if cfg.Logger.Enabled(ctx, slogInfo) {
+		cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: conflict, backing off", attrMethod(l.method),
+			attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
+	}
 	if cfg.OnConflict != nil {
-		cfg.OnConflict(ConflictInfo{Method: l.method, URL: l.t.safe, StatusCode: x.status, Attempt: l.rounds, Delay: d})
+		cfg.OnConflict(ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
 	}
 	if d == 0 {
 		return nil
@@ -198,10 +202,10 @@ func (l *loop) wait(ctx context.Context, x *exchange, sent string) error {
 // or may have hidden a commit (a 502, say), an *OutcomeUnknownError
 // around it.
 func (l *loop) failed(x *exchange) error {
-	err := newResponseError(l.method, l.t.safe, x)
+	err := newResponseError(l.method, l.t.safeURL(), x)
 	if l.ambig && !isSafeMethod(l.method) {
 		l.c.stats.outcomeUnknown.Add(1)
-		return &OutcomeUnknownError{Method: l.method, URL: l.t.safe, Attempts: l.sent, Err: err}
+		return &OutcomeUnknownError{Method: l.method, URL: l.t.safeURL(), Attempts: l.sent, Err: err}
 	}
 	return err
 }

@@ -170,7 +170,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	defer resp.Body.Close()
 	x.status, x.header = resp.StatusCode, resp.Header
-	x.body, err = readCapped(resp.Body, c.cfg.MaxBodyBytes)
+	x.body, err = readCapped(resp.Body, c.cfg.MaxBodyBytes, resp.ContentLength)
 	if err != nil {
 		if cerr := context.Cause(ctx); ctx.Err() != nil {
 			return x, cerr
@@ -186,8 +186,10 @@ func (c *Client) retried(ctx context.Context, r *request, why string, delay time
 	if c.cfg.OnRetry != nil {
 		c.cfg.OnRetry(RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why, Delay: delay})
 	}
-	c.cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: transport retry",
-		attrMethod(r.method), attrURL(r.url), attrReason(why), attrDelay(delay))
+	if c.cfg.Logger.Enabled(ctx, slogInfo) {
+		c.cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: transport retry",
+			attrMethod(r.method), attrURL(r.url), attrReason(why), attrDelay(delay))
+	}
 }
 
 // transient reports whether an answer is worth a transport retry, and why.
@@ -266,11 +268,12 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // readCapped reads r whole, failing with ErrTooLarge past limit (<0: none).
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
+// size, when known (Content-Length), sizes the buffer at once.
+func readCapped(r io.Reader, limit, size int64) ([]byte, error) {
 	if limit < 0 {
 		return io.ReadAll(r)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	b, err := readAll(io.LimitReader(r, limit+1), size)
 	if err != nil {
 		return nil, err
 	}
@@ -297,4 +300,25 @@ func newKey() string {
 	var b [16]byte
 	_, _ = cryptorand.Read(b[:])
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// readAll is io.ReadAll starting from a buffer of the expected size.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 1<<20 {
+		size = 512
+	}
+	b := make([]byte, 0, size+1) // +1: io.EOF needs room to be seen without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }

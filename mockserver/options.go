@@ -22,7 +22,8 @@ type Options struct {
 
 	// RequireIfMatch makes a PUT, PATCH or DELETE of an existing document
 	// without If-Match fail with 428. A PUT with If-None-Match: * is exempt
-	// (it fails with StaleStatus instead when the document exists).
+	// (it fails with StaleStatus instead when the document exists). In
+	// VersionField mode a version is always required, so this has no effect.
 	RequireIfMatch bool
 
 	// WeakETags hands out weak ETags (W/"7"). If-Match then compares the

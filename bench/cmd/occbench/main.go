@@ -111,7 +111,7 @@ func bench(ctx context.Context, args []string) error {
 	logf("mockserver at %s; %d cells × %d repetitions × %s ≈ %s",
 		srv.URL, len(ss)*len(as), f.reps, f.cell.duration, time.Duration(len(ss)*len(as)*f.reps)*f.cell.duration)
 
-	r := &report{Command: command(args), Machine: thisMachine(), Started: time.Now(), Reps: f.reps,
+	r := &report{Command: command(args), Machine: thisMachine(ctx), Started: time.Now(), Reps: f.reps,
 		Duration: f.cell.duration, Config: f.cell, scenarios: ss, approaches: as}
 	if err := warmUp(ctx, srv, as, f); err != nil {
 		return err

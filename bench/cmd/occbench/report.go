@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"maps"
 	"math"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,10 +21,12 @@ type machine struct {
 	CPUs     int    `json:"cpus"`
 	CPUModel string `json:"cpu_model"`
 	Go       string `json:"go"`
+	SDK      string `json:"sdk"` // git revision of the SDK's tree
 }
 
-func thisMachine() machine {
-	m := machine{CPUs: runtime.NumCPU(), CPUModel: "unknown", Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
+func thisMachine(ctx context.Context) machine {
+	m := machine{CPUs: runtime.NumCPU(), CPUModel: "unknown", Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		SDK: sdkRevision(ctx)}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		defer f.Close()
 		sc := bufio.NewScanner(f)
@@ -34,6 +38,30 @@ func thisMachine() machine {
 		}
 	}
 	return m
+}
+
+// sdkRevision names the SDK source the run measured: its git commit, and
+// whether the tree had uncommitted changes.
+func sdkRevision(ctx context.Context) string {
+	root, err := sdkRoot(ctx)
+	if err != nil {
+		return "unknown"
+	}
+	git := func(args ...string) string {
+		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", root}, args...)...).Output()
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(out))
+	}
+	rev := git("rev-parse", "--short", "HEAD")
+	if rev == "" {
+		return "unknown"
+	}
+	if git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench") != "" {
+		rev += " with uncommitted changes"
+	}
+	return rev
 }
 
 // report is everything the markdown and JSON output need.
@@ -65,7 +93,7 @@ func (r *report) cells(scenario, approach string) []cellResult {
 func writeMarkdown(w io.Writer, r *report) {
 	fmt.Fprintf(w, "# occbench: optimistic-concurrency increments on one HTTP server\n\n")
 	fmt.Fprintf(w, "- command (from `bench/`): `%s`\n", r.Command)
-	fmt.Fprintf(w, "- machine: %d CPUs, %s, %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Go)
+	fmt.Fprintf(w, "- machine: %d CPUs, %s, %s; SDK at git %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Go, r.Machine.SDK)
 	fmt.Fprintf(w, "- started %s, took %s; %d repetitions of %s per cell, interleaved (each repetition runs every scenario × approach once)\n",
 		r.Started.UTC().Format(time.RFC3339), r.Took.Round(time.Second), r.Reps, r.Duration)
 	fmt.Fprintf(w, "- server: ifmatch-mockserver as a separate process on 127.0.0.1 (strong ETags, 412 for a stale version); documents of %d bytes `{\"n\":0,\"pad\":\"xxx…\"}`\n", r.Config.docBytes)
