@@ -32,8 +32,10 @@ var applyOptions = func() *jsonpatch.ApplyOptions {
 // jsonPatch is an RFC 6902 patch, decoded once and reapplied on each rebase.
 type jsonPatch struct {
 	raw []byte
-	ops jsonpatch.Patch
+	ops jsonpatchOps
 }
+
+type jsonpatchOps = jsonpatch.Patch
 
 func newJSONPatch(raw []byte) (*jsonPatch, error) {
 	ops, err := jsonpatch.DecodePatch(raw)

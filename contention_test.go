@@ -154,3 +154,61 @@ func TestGroupCommitFailsAlone(t *testing.T) {
 		}
 	}
 }
+
+// A group of Modify calls shares one decode; a caller whose function
+// fails after changing the value has its changes undone and fails alone.
+func TestGroupCommitTypedRunUndoesFailures(t *testing.T) {
+	srv, url := setup(t, mockserver.Options{}, `{"n":0}`)
+	c := newClient(t, ifmatch.Options{})
+	ctx := context.Background()
+	srv.SetFaults(mockserver.Faults{Latency: 50e6}) // the first write holds the lane
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := increment(ctx, c, url); err != nil {
+			t.Errorf("first: %v", err)
+		}
+	}()
+	waitFor(t, func() bool { return srv.Stats().Requests["GET 200"] > 0 })
+	bad := errors.New("refused")
+	errs := make([]error, 6)
+	vals := make([]*counter, 6)
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vals[i], errs[i] = ifmatch.Modify(ctx, c, url, func(v *counter) error {
+				switch i {
+				case 2:
+					v.N += 100 // then fail: must not be written
+					return bad
+				case 4:
+					return ifmatch.ErrNoChange
+				}
+				v.N++
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case i == 2 && !errors.Is(err, bad):
+			t.Errorf("caller 2: %v, want its own error", err)
+		case i != 2 && err != nil:
+			t.Errorf("caller %d: %v", i, err)
+		}
+	}
+	var final counter
+	b, _, _ := srv.Doc("/doc")
+	json.Unmarshal(b, &final)
+	if final.N != 5 { // the first, and callers 0, 1, 3, 5
+		t.Errorf("n = %d, want 5: %s", final.N, b)
+	}
+	for _, i := range []int{0, 1, 3, 5} {
+		if vals[i] == nil || vals[i].N < 2 || vals[i].N > 5 {
+			t.Errorf("caller %d got %+v, want a committed value between 2 and 5", i, vals[i])
+		}
+	}
+}

@@ -195,20 +195,25 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 		err error
 	}
 	var failed []failure
+	active := make([]*member, 0, len(ms))
+	chs := make([]change, 0, len(ms))
 	for _, m := range ms {
-		if s := m.state.Load(); s == stAbandoned || s == stDone {
+		if s := m.state.Load(); s != stAbandoned && s != stDone {
+			active = append(active, m)
+			chs = append(chs, m.change)
+		}
+	}
+	doc, errs := applyChanges(doc, chs)
+	for i, m := range active {
+		err := errs[i]
+		if err == nil {
+			live = append(live, m)
 			continue
 		}
-		out, err := m.change.apply(doc)
-		if err != nil {
-			if !b.fresh && !isFinal(err) {
-				return nil, nil, true
-			}
-			failed = append(failed, failure{m, err})
-			continue
+		if !b.fresh && !isFinal(err) {
+			return nil, nil, true
 		}
-		doc = out
-		live = append(live, m)
+		failed = append(failed, failure{m, err})
 	}
 	for _, f := range failed {
 		if errors.Is(f.err, ErrNoChange) {

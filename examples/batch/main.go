@@ -53,10 +53,12 @@ func main() {
 	}
 	printSummary(os.Stdout, s)
 	switch {
-	case !s.Check.OK() || s.FailedTotal() > 0:
+	case !s.Check.OK():
 		os.Exit(1)
 	case s.Interrupted:
-		os.Exit(130)
+		os.Exit(130) // as a shell reports a process ended by SIGINT
+	case s.FailedTotal() > 0:
+		os.Exit(1)
 	}
 }
 
