@@ -25,6 +25,7 @@ type Client struct {
 	cfg   config
 	cache *etagCache
 	lanes lanes
+	heat  contention
 	stats counters
 	// retryLog is go-retryablehttp's view of cfg.Logger.
 	retryLog slogLeveled

@@ -9,6 +9,5 @@ require (
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	go.uber.org/goleak v1.3.0
+	golang.org/x/time v0.15.0
 )
-
-require golang.org/x/time v0.15.0 // indirect

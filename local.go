@@ -151,6 +151,7 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 			}
 			return
 		case x.status >= 200 && x.status < 300:
+			c.heat.committed(t.key)
 			s := c.learnWrite(t, r.method, r.body, x)
 			body := committedBody(s, r, x) // a copy of its own
 			for i, m := range live {

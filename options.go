@@ -155,6 +155,7 @@ type config struct {
 	attempts   int // 0: no cap
 	elapsed    time.Duration
 	idemHeader string
+	adaptive   bool // the default conflict policy: backoff remembered per resource
 }
 
 func (o Options) resolve() config {
@@ -210,6 +211,7 @@ func (o Options) resolve() config {
 	}
 	if c.Backoff == nil {
 		c.Backoff = DefaultBackoff
+		c.adaptive = true
 	}
 	return c
 }

@@ -166,6 +166,9 @@ func (l *loop) wait(ctx context.Context, x *exchange, sent string) error {
 	if d < 0 {
 		return l.conflictErr(x, sent, nil)
 	}
+	if cfg.adaptive {
+		d = l.c.heat.conflicted(l.t.key, l.rounds, d)
+	}
 	now := time.Now()
 	if cfg.elapsed > 0 && now.Add(d).Sub(l.start) > cfg.elapsed {
 		return l.conflictErr(x, sent, nil)
@@ -249,6 +252,7 @@ func (c *Client) writeOnce(ctx context.Context, t *target, r *request, sentVersi
 	}
 	switch {
 	case x.status >= 200 && x.status < 300:
+		c.heat.committed(t.key)
 		s := c.learnWrite(t, r.method, r.body, x)
 		return l.response(x, s.etag, committedBody(s, r, x)), nil
 	case isConflict(x.status):
@@ -290,6 +294,7 @@ func (c *Client) sendPatch(ctx context.Context, t *target, p change, raw []byte,
 		}
 		switch {
 		case x.status >= 200 && x.status < 300:
+			c.heat.committed(t.key)
 			s := c.learnWrite(t, r.method, nil, x)
 			return l.response(x, s.etag, x.body), nil
 		case l.isLocked(x):

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +49,7 @@ type Summary struct {
 	Started     int
 	Done        int
 	Failed      map[string]int // by cause: "conflict", "outcome unknown", "response 404", "context", ...
-	Interrupted bool           // ctx ended before every update started
+	Interrupted bool           // ctx ended before the job did
 	Rebases     int64          // from Client.Stats
 	Requests    int64          // HTTP requests sent, transport retries included
 	Elapsed     time.Duration
@@ -74,12 +73,12 @@ func (s Summary) FailedTotal() int {
 type Check struct {
 	Updated   int      // updated exactly once
 	Untouched int      // as seeded
-	Wrong     []string // resources in neither state, or not in the state their outcome requires (at most 10)
-	WrongN    int
+	Wrong     int      // not in the state their outcome requires: lost, doubled, half-written, or written when it should not be
+	Examples  []string // the first few of those
 }
 
 // OK reports whether every resource is in the state its outcome requires.
-func (c Check) OK() bool { return c.WrongN == 0 }
+func (c Check) OK() bool { return c.Wrong == 0 }
 
 // item is a resource. An update raises the price by 10% and counts
 // itself, so that a lost update, a double one or a half-written one shows.
@@ -89,7 +88,12 @@ type item struct {
 	Updates int    `json:"updates"`
 }
 
-func (it *item) raise() { it.Price = raised(it.Price); it.Updates++ }
+// raise is the update.
+func raise(it *item) error {
+	it.Price = raised(it.Price)
+	it.Updates++
+	return nil
+}
 
 func path(i int) string    { return fmt.Sprintf("/items/%05d", i) }
 func seedPrice(i int) int  { return 100 + i%9900 }
@@ -157,46 +161,27 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	defer stop()
 
 	var (
-		outcomes  = make([]outcome, n)
-		mu        sync.Mutex
-		failed    = map[string]int{}
-		nDone     atomic.Int64
-		nFailed   atomic.Int64
-		wg        sync.WaitGroup
-		sem       = make(chan struct{}, conc)
-		started   int
-		start     = time.Now()
-		stopProgr = startProgress(cfg.Progress, cfg.Terminal, n, start, &nDone, &nFailed)
+		outcomes = make([]outcome, n)
+		t        = tally{causes: map[string]int{}}
+		sem      = make(chan struct{}, conc) // a slot per update in flight
+		wg       sync.WaitGroup
+		started  int
 	)
+	start := time.Now()
+	stopProgress := startProgress(cfg.Progress, cfg.Terminal, n, start, &t.done, &t.failed)
 	for i := range n {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			break
+			break // no new update once ctx has ended
 		}
 		started++
 		wg.Go(func() {
 			defer func() { <-sem }()
-			_, err := ifmatch.Modify(work, client, srv.URL+path(i), func(it *item) error {
-				it.raise()
-				return nil
-			})
-			if err == nil {
-				outcomes[i] = done
-				nDone.Add(1)
-			} else {
-				cause := causeOf(err)
-				outcomes[i] = failedNotSent
-				if cause == "outcome unknown" {
-					outcomes[i] = failedUnknown
-				}
-				mu.Lock()
-				failed[cause]++
-				mu.Unlock()
-				nFailed.Add(1)
-			}
+			_, err := ifmatch.Modify(work, client, srv.URL+path(i), raise)
+			outcomes[i] = t.record(err)
 			if cfg.OnUpdate != nil {
 				cfg.OnUpdate(i, err)
 			}
@@ -204,19 +189,42 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	stopProgr()
+	stopProgress()
 
 	return Summary{
 		Total:       n,
 		Started:     started,
-		Done:        int(nDone.Load()),
-		Failed:      failed,
-		Interrupted: started < n,
+		Done:        int(t.done.Load()),
+		Failed:      t.causes,
+		Interrupted: ctx.Err() != nil,
 		Rebases:     client.Stats().Rebases,
 		Requests:    m.n.Load(),
 		Elapsed:     elapsed,
 		Check:       check(srv.Handler, outcomes),
 	}, nil
+}
+
+// tally counts the updates' ends, for the progress and the summary.
+type tally struct {
+	done, failed atomic.Int64
+	mu           sync.Mutex
+	causes       map[string]int // failures by cause
+}
+
+func (t *tally) record(err error) outcome {
+	if err == nil {
+		t.done.Add(1)
+		return done
+	}
+	cause := causeOf(err)
+	t.mu.Lock()
+	t.causes[cause]++
+	t.mu.Unlock()
+	t.failed.Add(1)
+	if cause == "outcome unknown" {
+		return failedUnknown
+	}
+	return failedNotSent
 }
 
 // causeOf names why an update failed. Outcome unknown comes first: a
@@ -258,13 +266,12 @@ func check(h *mockserver.Handler, outcomes []outcome) Check {
 		}
 		if (o == done && !updated) || ((o == notStarted || o == failedNotSent) && !untouched) ||
 			(o == failedUnknown && !updated && !untouched) {
-			c.WrongN++
-			if len(c.Wrong) < 10 {
-				c.Wrong = append(c.Wrong, fmt.Sprintf("%s %s: %s", path(i), o, doc))
+			c.Wrong++
+			if len(c.Examples) < 10 {
+				c.Examples = append(c.Examples, fmt.Sprintf("%s %s: %s", path(i), o, doc))
 			}
 		}
 	}
-	sort.Strings(c.Wrong)
 	return c
 }
 

@@ -23,7 +23,7 @@ func TestRunUpdatesEveryResourceOnce(t *testing.T) {
 		t.Errorf("done %d, failed %v, interrupted %v; want 2000 done, none failed", s.Done, s.Failed, s.Interrupted)
 	}
 	if !s.Check.OK() || s.Check.Updated != 2000 {
-		t.Errorf("check: %d updated, wrong %d %q; want 2000 updated", s.Check.Updated, s.Check.WrongN, s.Check.Wrong)
+		t.Errorf("check: %d updated, wrong %d %q; want 2000 updated", s.Check.Updated, s.Check.Wrong, s.Check.Examples)
 	}
 	if s.Rebases == 0 {
 		t.Errorf("rebases = 0, want some: the mock server interferes with 2%% of writes")
@@ -73,7 +73,7 @@ func TestRunStopsCleanly(t *testing.T) {
 			// Every resource is updated once or untouched, as its outcome requires.
 			if !s.Check.OK() || s.Check.Updated+s.Check.Untouched != n {
 				t.Errorf("check: %d updated, %d untouched, wrong %d %q", s.Check.Updated, s.Check.Untouched,
-					s.Check.WrongN, s.Check.Wrong)
+					s.Check.Wrong, s.Check.Examples)
 			}
 			t.Logf("started %d, done %d, failed %v, updated %d", s.Started, s.Done, s.Failed, s.Check.Updated)
 		})

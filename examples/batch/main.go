@@ -95,8 +95,8 @@ func printSummary(w io.Writer, s Summary) {
 			c.Updated, c.Untouched)
 		return
 	}
-	fmt.Fprintf(w, "check             FAILED: %d resources not in the state their outcome requires\n", c.WrongN)
-	for _, x := range c.Wrong {
+	fmt.Fprintf(w, "check             FAILED: %d resources not in the state their outcome requires\n", c.Wrong)
+	for _, x := range c.Examples {
 		fmt.Fprintf(w, "  %s\n", x)
 	}
 }

@@ -52,7 +52,7 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 
-	srv := mockserver.New(mockserver.Options{})
+	srv := newServer()
 	defer srv.Close()
 	res, err := run(ctx, srv, *n, true)
 	if err != nil {
@@ -60,7 +60,7 @@ func main() {
 	}
 	res.print(os.Stdout)
 
-	plain := mockserver.New(mockserver.Options{})
+	plain := newServer()
 	defer plain.Close()
 	naive, err := run(ctx, plain, *n, false)
 	if err != nil {
@@ -71,6 +71,16 @@ func main() {
 	if res.lost() != 0 {
 		log.Fatalf("ifmatch lost %d updates", res.lost())
 	}
+}
+
+// newServer starts a mock server whose answers take 1-3 ms, as over a
+// network, so that one writer's write often lands between the other's read
+// and write.
+func newServer() *mockserver.Server {
+	return mockserver.New(mockserver.Options{Faults: mockserver.Faults{
+		Latency:       time.Millisecond,
+		LatencyJitter: 2 * time.Millisecond,
+	}})
 }
 
 // outcome is what one run did.

@@ -13,7 +13,7 @@ import (
 )
 
 func TestConcurrentWritersLoseNothing(t *testing.T) {
-	srv := mockserver.New(mockserver.Options{})
+	srv := newServer()
 	t.Cleanup(srv.Close)
 	const n = 30
 	o, err := run(context.Background(), srv, n, true)
@@ -37,8 +37,8 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 	}
 }
 
-// setup starts a server holding one item and returns the URL-less
-// generated client over a fresh ifmatch.Client.
+// setup starts a server holding one item, and a generated client over a
+// fresh ifmatch.Client made with opts.
 func setup(t *testing.T, opts ifmatch.Options) (*mockserver.Server, *ClientWithResponses, *ifmatch.Client) {
 	t.Helper()
 	srv := mockserver.New(mockserver.Options{})
@@ -163,6 +163,9 @@ func TestExplicitIfMatchIsKept(t *testing.T) {
 		t.Fatal("GET answer has no ETag")
 	}
 	etag := *got.Headers200.ETag
+	if _, want, _ := srv.Doc("/items/" + sku); etag != want {
+		t.Fatalf("Headers200.ETag = %s, want %s verbatim", etag, want)
+	}
 	interfere(t, srv, `{"sku":"sku-1","name":"Widget","stock":3,"tags":["blue"]}`)
 
 	stock := got.JSON200.Stock - 1
