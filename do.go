@@ -15,11 +15,23 @@ import (
 // Do fits oapi-codegen's HttpRequestDoer) through the Client's transport
 // retries and ETag cache:
 //
-//   - a PUT, PATCH or DELETE that carries no precondition gets If-Match from
-//     the cache when the Client knows the resource's version;
+//   - a PUT or DELETE that carries no precondition gets If-Match: the
+//     version its context read (see TrackVersions), else the version in the
+//     Client's cache;
+//   - with Options.ThreeWayPut, such a PUT that meets a conflict is rebased
+//     by three-way merge onto the fresh document;
 //   - a PATCH whose body is a JSON Patch or merge patch, sent without
-//     If-Match, is rebased on conflict like Patch (same body, fresh version);
+//     If-Match, is applied to the current version and rebased on conflict
+//     like Patch (same body, fresh version). A patch computed from what the
+//     caller read ({"stock": n-1}) must carry its own If-Match instead: Do
+//     leaves requests with a precondition alone;
 //   - versions are learned from every answer.
+//
+// The cache's version is the newest this Client has seen, whichever
+// goroutine saw it: when several goroutines read and write the same
+// resources through one Client, give each operation its own
+// TrackVersions context, or its write may be based on a version its caller
+// never read.
 //
 // Like http.Client.Do, it returns non-2xx answers as responses, not errors,
 // except that a conflict the rebase could not resolve is a *ConflictError.
@@ -36,37 +48,48 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		body = b
 	}
 	url := req.URL.String()
-	t, err := c.target(url, nil)
+	var opts []CallOption
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			opts = append(opts, WithHeader(k, v))
+		}
+	}
+	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
 	}
-	t.header = req.Header.Clone()
-	t.all = t.header
-	t.key.principal = principalOf(t.all)
-	t.lane.cacheKey = t.key
-	t.lane.extra = headerFingerprint(t.header)
 	ctx := req.Context()
+	scope := scopeOf(ctx)
+	// based is the version this request's body was built on.
+	based := func() (snapshot, bool) {
+		if scope != nil {
+			if s, ok := scope.get(t.key); ok {
+				return s, true
+			}
+		}
+		return c.cache.get(t.key, t.all)
+	}
 
 	unconditional := req.Header.Get("If-Match") == "" && req.Header.Get("If-None-Match") == ""
 	if req.Method == http.MethodPatch && unconditional && c.cfg.VersionField == "" {
 		if ch, ct := patchOf(req.Header, body); ch != nil {
 			t.header.Del("Content-Type")
 			resp, err := c.sendPatch(ctx, t, ch, body, ct)
-			return doResult(req, resp, err)
+			return doResult(req, scope, t, resp, err)
 		}
 	}
 
 	if req.Method == http.MethodPut && unconditional && c.cfg.ThreeWayPut && c.cfg.VersionField == "" && json.Valid(body) {
-		if s, ok := c.cache.get(t.key, t.all); ok && s.body != nil {
+		if s, ok := based(); ok && s.body != nil {
 			t.header.Del("Content-Type")
 			resp, err := c.submit(ctx, t, &threeWayChange{base: s.body, ours: body, resolve: c.cfg.Resolve})
-			return doResult(req, resp, err)
+			return doResult(req, scope, t, resp, err)
 		}
 	}
 
 	r := &request{method: req.Method, url: url, header: t.header.Clone(), body: body, raw: true}
 	if !isSafeMethod(req.Method) && unconditional && c.cfg.VersionField == "" {
-		if s, ok := c.cache.get(t.key, t.all); ok {
+		if s, ok := based(); ok {
 			r.header.Set("If-Match", s.etag)
 		}
 	}
@@ -81,14 +104,21 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	switch {
 	case x.status >= 200 && x.status < 300 && isSafeMethod(req.Method):
 		if v := c.versionOf(x.header, x.body); v != "" && req.Method == http.MethodGet {
-			c.cache.put(t.key, snapshot{etag: v, body: x.body}, x.header.Values("Vary"), t.all)
+			s := snapshot{etag: v, body: x.body}
+			c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
+			if scope != nil {
+				scope.put(t.key, s)
+			}
 		}
 	case x.status >= 200 && x.status < 300:
 		var sent []byte
 		if req.Method == http.MethodPut {
 			sent = body
 		}
-		c.learnWrite(t, req.Method, sent, x)
+		s := c.learnWrite(t, req.Method, sent, x)
+		if scope != nil {
+			scope.put(t.key, s) // this operation's own write is what it now builds on
+		}
 	case isConflict(x.status), x.status == http.StatusNotFound, x.status == http.StatusGone:
 		c.cache.forget(t.key)
 	}
@@ -97,13 +127,16 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 
 // doResult turns a rebasing call's result into Do's: answers as
 // responses, unresolved conflicts and transport failures as errors.
-func doResult(req *http.Request, resp *Response, err error) (*http.Response, error) {
+func doResult(req *http.Request, scope *versionScope, t *target, resp *Response, err error) (*http.Response, error) {
 	var re *ResponseError
 	if errors.As(err, &re) && !errors.Is(err, ErrOutcomeUnknown) {
 		return httpResponse(req, re.StatusCode, re.Header, re.Body), nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	if scope != nil {
+		scope.put(t.key, snapshot{etag: resp.ETag, body: resp.Body})
 	}
 	return httpResponse(req, resp.StatusCode, resp.Header, resp.Body), nil
 }

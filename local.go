@@ -135,9 +135,6 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 			}
 			return
 		}
-		for _, m := range live {
-			m.state.CompareAndSwap(stWaiting, stInFlight)
-		}
 		x, serr := c.send(ctx, r)
 		l.record(x)
 		for _, m := range live {
@@ -199,7 +196,9 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 	active := make([]*member, 0, len(ms))
 	chs := make([]change, 0, len(ms))
 	for _, m := range ms {
-		if s := m.state.Load(); s != stAbandoned && s != stDone {
+		// Claimed before its change is applied: from here on, a caller
+		// that leaves is told its change may have been written.
+		if m.state.CompareAndSwap(stWaiting, stInFlight) {
 			active = append(active, m)
 			chs = append(chs, m.change)
 		}
@@ -212,6 +211,9 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 			continue
 		}
 		if !b.fresh && !isFinal(err) {
+			for _, m := range active {
+				m.state.CompareAndSwap(stInFlight, stWaiting) // nothing was sent
+			}
 			return nil, nil, true
 		}
 		failed = append(failed, failure{m, err})
@@ -224,10 +226,10 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 		var mc *mergeConflict
 		switch {
 		case errors.Is(f.err, ErrTestFailed):
-			c.stats.conflicts.Add(1)
+			c.stats.conflictErrors.Add(1)
 			f.err = &ConflictError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(f.m.attempts.Load()), ETag: b.etag, Err: ErrTestFailed}
 		case errors.As(f.err, &mc):
-			c.stats.conflicts.Add(1)
+			c.stats.conflictErrors.Add(1)
 			cause := mc.err
 			if cause == nil {
 				cause = ErrMergeConflict

@@ -54,6 +54,9 @@ func (c *Client) newLoop(t *target, method string) *loop {
 
 // record notes what one send did.
 func (l *loop) record(x *exchange) {
+	if isConflict(x.status) || x.status == http.StatusLocked {
+		l.c.stats.conflicts.Add(1)
+	}
 	l.rounds++
 	l.sent += x.sent
 	l.ambig = l.ambig || x.ambiguous
@@ -74,7 +77,7 @@ func (l *loop) conflictErr(x *exchange, etag string, cause error) error {
 		ce.StatusCode = x.status
 		ce.Problem = parseProblem(x.header, x.body)
 	}
-	l.c.stats.conflicts.Add(1)
+	l.c.stats.conflictErrors.Add(1)
 	return ce
 }
 

@@ -8,7 +8,8 @@ import (
 // Stats counts what a Client has done since New.
 type Stats struct {
 	Writes           int64 // write calls (Create, Put, Patch, MergePatch, Update, Modify, Delete)
-	Conflicts        int64 // conflicts returned to callers (*ConflictError)
+	Conflicts        int64 // conflict answers met (409, 412, 428) and locks (423) waited out
+	ConflictErrors   int64 // *ConflictError returned to callers
 	Rebases          int64 // changes reapplied to a fresh version after a conflict
 	Refetches        int64 // reads made to learn the current version
 	TransportRetries int64 // requests repeated after a network error, 408, 429 or 5xx
@@ -21,7 +22,7 @@ type Stats struct {
 }
 
 type counters struct {
-	writes, conflicts, rebases, refetches, transportRetries, outcomeUnknown atomic.Int64
+	writes, conflicts, conflictErrors, rebases, refetches, transportRetries, outcomeUnknown atomic.Int64
 }
 
 // Stats returns the Client's counters.
@@ -30,6 +31,7 @@ func (c *Client) Stats() Stats {
 	s := Stats{
 		Writes:           c.stats.writes.Load(),
 		Conflicts:        c.stats.conflicts.Load(),
+		ConflictErrors:   c.stats.conflictErrors.Load(),
 		Rebases:          c.stats.rebases.Load(),
 		Refetches:        c.stats.refetches.Load(),
 		TransportRetries: c.stats.transportRetries.Load(),
@@ -48,7 +50,7 @@ func (c *Client) Stats() Stats {
 type ConflictInfo struct {
 	Method     string
 	URL        string // without userinfo or query values
-	StatusCode int    // 409, 412 or 428
+	StatusCode int    // 409, 412 or 428; 423 for a lock; 409 or 422 for a patch the server refused (SendPatch)
 	Attempt    int    // writes attempted so far
 	Delay      time.Duration
 }
