@@ -80,6 +80,39 @@
 // resource on a conflict, on DELETE, and after a write whose answer does
 // not name the new version.
 //
+// # Generated clients
+//
+// Client.Do fits oapi-codegen's HttpRequestDoer: pass the ifmatch Client
+// where a generated client takes its HTTP client. Do adds If-Match to
+// writes that carry none, learns versions from answers, rebases JSON
+// Patch and merge patch bodies, and, with Options.ThreeWayPut, PUTs. When
+// goroutines share the Client, give each read-modify-write operation its
+// own TrackVersions context, so that its writes are based on what it read.
+// See examples/openapi.
+//
+// # Domain SDKs
+//
+// A typed client (an inventory, a billing API) wraps one Client: it sets
+// the base URL, credentials (Options.Header), the version's location
+// (Options.VersionField) once, writes with Modify or MergePatch, and maps
+// ifmatch's errors to its own. See examples/domainsdk.
+//
+// # Batch jobs
+//
+// One Client serves any number of goroutines. Bound the concurrency, rate
+// limit if the API asks for it, and count the outcomes by error:
+// ErrConflict, ErrOutcomeUnknown, *ResponseError. Each update is one
+// conditional write, so an interrupted job leaves every resource either
+// updated or untouched. See examples/batch.
+//
+// # Monitoring
+//
+// Client.Stats counts calls, conflicts, rebases, transport retries,
+// unknown outcomes and cache use; Options.OnConflict and Options.OnRetry
+// report each conflict and retry as it happens (for metrics systems); and
+// Options.Logger gets a record for each, with its reason and delay. See
+// examples/otel for OpenTelemetry metrics.
+//
 // # What ifmatch cannot do
 //
 // A server that ignores If-Match (and has no other version check) accepts

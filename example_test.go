@@ -188,3 +188,74 @@ func ExampleClient_Do() {
 	fmt.Println(resp.StatusCode, resp.Header.Get("ETag") != "")
 	// Output: 200 true
 }
+
+func ExampleTrackVersions() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"name":"lamp","stock":3}`))
+	c := ifmatch.New(nil) // shared by every goroutine
+
+	// One operation reads, then writes back what it read, through Do (as
+	// a generated client would).
+	op := ifmatch.TrackVersions(context.Background())
+	get, _ := http.NewRequestWithContext(op, http.MethodGet, srv.URL+"/items/1", nil)
+	resp, _ := c.Do(get)
+	resp.Body.Close()
+
+	// Meanwhile another goroutine takes one from stock through the same Client.
+	c.MergePatch(context.Background(), srv.URL+"/items/1", []byte(`{"stock":2}`))
+
+	put, _ := http.NewRequestWithContext(op, http.MethodPut, srv.URL+"/items/1",
+		strings.NewReader(`{"name":"desk lamp","stock":3}`))
+	put.Header.Set("Content-Type", "application/json")
+	resp, _ = c.Do(put)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode) // based on what op read: refused, nothing lost
+	// Output: 412
+}
+
+func ExampleWithHeader() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/me", []byte(`{"theme":"dark"}`))
+
+	// Credentials per call: the cache keeps each principal's versions apart.
+	c := ifmatch.New(nil)
+	resp, err := c.Get(context.Background(), srv.URL+"/me", ifmatch.WithHeader("Authorization", "Bearer alice-token"))
+	fmt.Println(resp.StatusCode, err)
+	// Output: 200 <nil>
+}
+
+func ExampleClient_Stats() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/counter", []byte(`{"n":0}`))
+
+	c := ifmatch.New(&ifmatch.Options{
+		OnConflict: func(i ifmatch.ConflictInfo) { /* count i.StatusCode in your metrics */ },
+	})
+	type counter struct {
+		N int `json:"n"`
+	}
+	ctx := context.Background()
+	ifmatch.Modify(ctx, c, srv.URL+"/counter", func(v *counter) error { v.N++; return nil })
+	srv.SetDoc("/counter", []byte(`{"n":10}`)) // another writer
+	ifmatch.Modify(ctx, c, srv.URL+"/counter", func(v *counter) error { v.N++; return nil })
+	s := c.Stats()
+	fmt.Println(s.Writes, s.Conflicts, s.Rebases, s.ConflictErrors)
+	// Output: 2 1 1 0
+}
+
+func ExampleNew() {
+	// A Client for an API that keeps versions in the body (CouchDB), with
+	// idempotency keys and a bound on each call's conflict retries.
+	c := ifmatch.New(&ifmatch.Options{
+		VersionField:    "/_rev",
+		VersionParam:    "rev",
+		IdempotencyKeys: true,
+		MaxAttempts:     10,
+	})
+	defer c.CloseIdleConnections()
+	fmt.Println(c.Stats().Writes)
+	// Output: 0
+}
