@@ -65,6 +65,7 @@ func (l *loop) record(x *exchange) {
 // sendErr turns a send with no answer into the call's error.
 func (l *loop) sendErr(x *exchange, err error) error {
 	if x.sent > 0 && !isSafeMethod(l.method) {
+		l.c.stats.outcomeUnknown.Add(1)
 		return &OutcomeUnknownError{Method: l.method, URL: l.t.safeURL(), Attempts: l.sent, Err: err}
 	}
 	return err

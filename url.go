@@ -2,6 +2,7 @@ package ifmatch
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,13 +19,19 @@ func canonicalURL(raw string) (string, error) {
 	if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "HTTP" && u.Scheme != "HTTPS" {
 		return "", fmt.Errorf("ifmatch: url %q: scheme must be http or https: %w", redactURL(raw), errInvalidURL)
 	}
-	if u.Hostname() == "" {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
 		return "", fmt.Errorf("ifmatch: url %q has no host: %w", redactURL(raw), errInvalidURL)
 	}
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Host)
-	if p := u.Port(); (scheme == "http" && p == "80") || (scheme == "https" && p == "443") {
-		host = strings.TrimSuffix(host, ":"+p)
+	if strings.Contains(host, ":") {
+		if net.ParseIP(strings.Split(host, "%")[0]) == nil {
+			return "", fmt.Errorf("ifmatch: url %q: invalid host: %w", redactURL(raw), errInvalidURL)
+		}
+		host = "[" + host + "]"
+	}
+	if p := u.Port(); p != "" && !(scheme == "http" && p == "80") && !(scheme == "https" && p == "443") {
+		host += ":" + p
 	}
 	path := u.EscapedPath()
 	if path == "" {
