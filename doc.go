@@ -65,7 +65,7 @@
 // CouchDB's _rev, Kubernetes' metadata.resourceVersion. Options.VersionField
 // names it with a JSON Pointer; a domain SDK sets it once:
 //
-//	couch := ifmatch.New(&ifmatch.Options{VersionField: "/_rev", VersionParam: "rev"})
+//	couch := ifmatch.New(&ifmatch.Options{VersionField: "/_rev", VersionParam: "rev", VersionInAnswer: "/rev"})
 //
 // Reads then take the version from the field, writes carry it in the body
 // (and in the rev query parameter), and a 409 on a stale _rev is rebased

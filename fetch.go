@@ -76,6 +76,17 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 		if answerIsDoc() {
 			if v := c.versionOf(x.header, x.body); v != "" {
 				s = snapshot{etag: v, body: x.body}
+				break
+			}
+		}
+		// Or it names the new version in a field of its own: the document
+		// is then what was sent, with that version.
+		if c.cfg.VersionInAnswer != "" && sent != nil {
+			if v, ok := pointerString(x.body, c.cfg.VersionInAnswer); ok && v != "" {
+				val, _ := json.Marshal(v)
+				if doc, err := setPointer(sent, c.cfg.VersionField, val); err == nil {
+					s = snapshot{etag: v, body: doc}
+				}
 			}
 		}
 	case method == http.MethodPut:

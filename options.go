@@ -101,6 +101,14 @@ type Options struct {
 	// DELETE). "": none.
 	VersionParam string
 
+	// VersionInAnswer, with VersionField, is a JSON Pointer to the new
+	// version in a write's answer when the answer is not the document:
+	// "/rev" for CouchDB, which answers {"ok":true,"id":...,"rev":...}. The
+	// Client then knows the document it wrote at its new version and needs
+	// no read before the next write. "": such answers teach nothing, and
+	// the next write reads the resource first.
+	VersionInAnswer string
+
 	// IdempotencyKeys sends an Idempotency-Key header on every write: the
 	// same key for the transport retries of one attempt, a new key after a
 	// rebase. With a server that honors keys, a write whose answer was lost

@@ -19,7 +19,7 @@ import (
 
 // pouchOptions is how a domain SDK for CouchDB would configure ifmatch.
 func pouchOptions(hc *http.Client) *ifmatch.Options {
-	return &ifmatch.Options{HTTPClient: hc, VersionField: "/_rev", VersionParam: "rev"}
+	return &ifmatch.Options{HTTPClient: hc, VersionField: "/_rev", VersionParam: "rev", VersionInAnswer: "/rev"}
 }
 
 // pouchDoc returns the URL of a new, unique document id in the occ
