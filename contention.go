@@ -34,13 +34,15 @@ const (
 
 // conflicted raises k's level after a call's round-th conflict and
 // returns the wait before its next attempt, at least min(d, level), d
-// being the call's own backoff.
-func (h *contention) conflicted(k cacheKey, round int, d time.Duration) time.Duration {
+// being the call's own backoff. rtt, the last write's round trip, scales
+// the range for slow servers: the level stays within 2 to 32 round trips
+// when that is more than 1 to 50 ms.
+func (h *contention) conflicted(k cacheKey, round int, rtt, d time.Duration) time.Duration {
 	h.mu.Lock()
 	if h.levels == nil {
 		h.levels = make(map[cacheKey]time.Duration)
 	}
-	lv := min(max(2*h.levels[k], contentionFloor), contentionCeil)
+	lv := min(max(2*h.levels[k], contentionFloor, 2*rtt), max(contentionCeil, 32*rtt))
 	if _, ok := h.levels[k]; ok || len(h.levels) < contentionKeys {
 		h.levels[k] = lv
 	}

@@ -16,7 +16,7 @@ func TestContentionLevels(t *testing.T) {
 		if want == 50 {
 			want = contentionCeil
 		}
-		d := h.conflicted(k, 1, 0)
+		d := h.conflicted(k, 1, 0, 0)
 		if d < want/2 || d > want {
 			t.Errorf("conflict %d: wait %v, want within [%v, %v]", i+1, d, want/2, want)
 		}
@@ -30,21 +30,36 @@ func TestContentionLevels(t *testing.T) {
 	}
 	// A call that has lost many rounds waits less.
 	for range 8 {
-		h.conflicted(k, 1, 0)
+		h.conflicted(k, 1, 0, 0)
 	}
-	if d := h.conflicted(k, agingStart+2*agingStep, 0); d > contentionCeil/4 {
+	if d := h.conflicted(k, agingStart+2*agingStep, 0, 0); d > contentionCeil/4 {
 		t.Errorf("wait after %d rounds = %v, want at most a quarter of the level", agingStart+2*agingStep, d)
 	}
 	// The call's own backoff is honored up to the level.
-	if d := h.conflicted(cacheKey{url: "other"}, 1, 10*time.Second); d != contentionFloor {
+	if d := h.conflicted(cacheKey{url: "other"}, 1, 0, 10*time.Second); d != contentionFloor {
 		t.Errorf("wait with a 10s call backoff on a cold resource = %v, want the level %v", d, contentionFloor)
+	}
+}
+
+func TestContentionScalesWithRoundTrip(t *testing.T) {
+	var h contention
+	k := cacheKey{url: "slow"}
+	// A 5 ms server: the level starts at 2 round trips, rises to 32.
+	if d := h.conflicted(k, 1, 5*time.Millisecond, 0); d < 5*time.Millisecond || d > 10*time.Millisecond {
+		t.Errorf("first wait on a 5ms server = %v, want within [5ms, 10ms]", d)
+	}
+	for range 10 {
+		h.conflicted(k, 1, 5*time.Millisecond, 0)
+	}
+	if lv := h.levels[k]; lv != 160*time.Millisecond {
+		t.Errorf("level after 11 conflicts = %v, want the 160ms ceiling (32 round trips)", lv)
 	}
 }
 
 func TestContentionIsBounded(t *testing.T) {
 	var h contention
 	for i := range contentionKeys + 100 {
-		h.conflicted(cacheKey{url: fmt.Sprint(i)}, 1, 0)
+		h.conflicted(cacheKey{url: fmt.Sprint(i)}, 1, 0, 0)
 	}
 	if n := len(h.levels); n > contentionKeys {
 		t.Errorf("%d resources remembered, want at most %d", n, contentionKeys)

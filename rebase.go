@@ -37,10 +37,11 @@ type loop struct {
 	method  string
 	start   time.Time
 	bo      Backoff
-	rounds  int  // writes attempted
-	sent    int  // requests written, transport retries included
-	ambig   bool // a try's answer was lost
-	rejects int  // consecutive refusals of the version just refetched
+	rounds  int           // writes attempted
+	sent    int           // requests written, transport retries included
+	ambig   bool          // a try's answer was lost
+	rejects int           // consecutive refusals of the version just refetched
+	rtt     time.Duration // the last write's round trip
 	// deadline, if set, replaces the context's deadline: a group's write
 	// runs until its last caller's deadline.
 	deadline func() (time.Time, bool)
@@ -58,6 +59,7 @@ func (l *loop) record(x *exchange) {
 		l.c.stats.conflicts.Add(1)
 	}
 	l.rounds++
+	l.rtt = x.took
 	l.sent += x.sent
 	l.ambig = l.ambig || x.ambiguous
 }
@@ -171,7 +173,7 @@ func (l *loop) wait(ctx context.Context, x *exchange, sent string) error {
 		return l.conflictErr(x, sent, nil)
 	}
 	if cfg.adaptive {
-		d = l.c.heat.conflicted(l.t.key, l.rounds, d)
+		d = l.c.heat.conflicted(l.t.key, l.rounds, l.rtt, d)
 	}
 	now := time.Now()
 	if cfg.elapsed > 0 && now.Add(d).Sub(l.start) > cfg.elapsed {

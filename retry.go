@@ -45,8 +45,9 @@ type exchange struct {
 	status    int
 	header    http.Header
 	body      []byte
-	sent      int  // requests written, transport retries and http.Transport replays included
-	ambiguous bool // some try was written and its answer lost, or was a 5xx that may have committed
+	sent      int           // requests written, transport retries and http.Transport replays included
+	ambiguous bool          // some try was written and its answer lost, or was a 5xx that may have committed
+	took      time.Duration // the last try's round trip, headers and body
 }
 
 // request is what the conflict loop asks the transport layer to send.
@@ -70,6 +71,7 @@ type tryState struct {
 	sent     int          // requests sent, counted after each try
 	ambig    bool
 	why      string        // what the last try's answer was, when retried
+	tryAt    time.Time     // when the last try started
 	delay    time.Duration // how long the retry waited
 }
 
@@ -119,6 +121,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
 			st.tryStart = st.wrote.Load()
+			st.tryAt = time.Now()
 			if retry > 0 {
 				c.retried(req.Context(), r, st.why, st.delay)
 			}
@@ -171,6 +174,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	defer resp.Body.Close()
 	x.status, x.header = resp.StatusCode, resp.Header
 	x.body, err = readCapped(resp.Body, c.cfg.MaxBodyBytes, resp.ContentLength)
+	x.took = time.Since(st.tryAt)
 	if err != nil {
 		if cerr := context.Cause(ctx); ctx.Err() != nil {
 			return x, cerr
