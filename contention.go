@@ -10,7 +10,8 @@ import (
 // remembers, per resource, how contended its writes have been lately, so
 // that a Client's calls on a hot resource back off from where its last
 // calls left off instead of from scratch: a conflict doubles the
-// resource's level (1 ms to 50 ms), a commit halves it, and each wait is
+// resource's level (1 ms to 50 ms, or 2 to 32 round trips of the last
+// write on a slower server), a commit halves it, and each wait is
 // drawn at random from the upper half of the level. Independent writers of
 // one resource so settle, each on its own, at a pace at which their writes
 // seldom collide. Backoff alone would starve the unlucky: a writer that
