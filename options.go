@@ -50,9 +50,12 @@ type Options struct {
 	// negative: only the context bounds the call.
 	MaxElapsed time.Duration
 
-	// Backoff returns a fresh conflict backoff for each call. nil: an
-	// exponential backoff with jitter that starts at 1 ms, since a conflict
-	// means somebody else just made progress (see DefaultBackoff).
+	// Backoff returns a fresh conflict backoff for each call, used as it
+	// is. nil: DefaultBackoff (exponential with jitter from 1 ms, since a
+	// conflict means somebody else just made progress), combined with a
+	// backoff level remembered per resource across this Client's calls, so
+	// that independent writers of a hot resource settle at a pace where
+	// they seldom collide, with aging so that none starves.
 	Backoff func() Backoff
 
 	// RetryMax is the number of transport retries per request (network
