@@ -60,7 +60,8 @@ var (
 	ErrInvalidResponse = errors.New("ifmatch: invalid response")
 
 	// ErrInvalidChange means a patch, merge patch or document is not valid
-	// JSON of the kind it claims to be. Nothing was sent.
+	// JSON of the kind it claims to be, or the URL is not an absolute http
+	// or https URL. Nothing was sent.
 	ErrInvalidChange = errors.New("ifmatch: invalid change")
 )
 

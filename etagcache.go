@@ -72,6 +72,9 @@ type etagCache struct {
 	hits      atomic.Int64
 	misses    atomic.Int64
 	evictions atomic.Int64
+	// forgetting marks a removal by forget, which the eviction callback
+	// must not count as an eviction; guarded by mu.
+	forgetting bool
 }
 
 func newETagCache(entries int, maxBytes int64) *etagCache {
@@ -81,7 +84,9 @@ func newETagCache(entries int, maxBytes int64) *etagCache {
 	c := &etagCache{maxBytes: maxBytes}
 	c.lru, _ = simplelru.NewLRU(entries, func(k cacheKey, e cacheEntry) {
 		c.bytes -= e.size() + int64(len(k.url))
-		c.evictions.Add(1)
+		if !c.forgetting {
+			c.evictions.Add(1)
+		}
 	})
 	return c
 }
@@ -146,9 +151,9 @@ func (c *etagCache) forget(k cacheKey) {
 		return
 	}
 	c.mu.Lock()
-	if c.lru.Remove(k) {
-		c.evictions.Add(-1) // a forget is not an eviction
-	}
+	c.forgetting = true
+	c.lru.Remove(k)
+	c.forgetting = false
 	c.mu.Unlock()
 }
 

@@ -13,9 +13,6 @@ func TestContentionLevels(t *testing.T) {
 	// in its upper half.
 	for i, want := range []time.Duration{1, 2, 4, 8, 16, 32, 50, 50} {
 		want *= time.Millisecond
-		if want == 50 {
-			want = contentionCeil
-		}
 		d := h.conflicted(k, 1, 0, 0)
 		if d < want/2 || d > want {
 			t.Errorf("conflict %d: wait %v, want within [%v, %v]", i+1, d, want/2, want)

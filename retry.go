@@ -18,11 +18,13 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// DefaultBackoff is the conflict backoff used when Options.Backoff is nil:
-// exponential from 1 ms, doubling to at most 100 ms, with ±50% jitter, and
-// no time limit of its own (MaxElapsed and the context bound a call). A
-// conflict means another writer just committed, so the first retry comes
-// almost at once; the jitter spreads writers that collided.
+// DefaultBackoff is the per-call part of the default conflict policy (the
+// one used when Options.Backoff is nil, which adds a backoff level
+// remembered per resource): exponential from 1 ms, doubling to at most
+// 100 ms, with ±50% jitter, and no time limit of its own (MaxElapsed and
+// the context bound a call). A conflict means another writer just
+// committed, so the first retry comes almost at once; the jitter spreads
+// writers that collided. Returned from Options.Backoff, it is used alone.
 func DefaultBackoff() Backoff {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     time.Millisecond,

@@ -196,7 +196,7 @@ func raw(v any) json.RawMessage {
 }
 
 func escapeToken(k string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+	return pointerEscape.Replace(k)
 }
 
 // threeWayChange is a whole-document write of ours, edited from base,

@@ -123,6 +123,12 @@ func setPointer(doc []byte, ptr string, val json.RawMessage) ([]byte, error) {
 	return marshalNoEscape(root)
 }
 
+// RFC 6901 escapes: "~1" is "/" and "~0" is "~" (in that order).
+var (
+	pointerUnescape = strings.NewReplacer("~1", "/", "~0", "~")
+	pointerEscape   = strings.NewReplacer("~", "~0", "/", "~1")
+)
+
 func pointerTokens(ptr string) ([]string, bool) {
 	if ptr == "" {
 		return nil, true
@@ -132,7 +138,7 @@ func pointerTokens(ptr string) ([]string, bool) {
 	}
 	toks := strings.Split(ptr[1:], "/")
 	for i, t := range toks {
-		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+		toks[i] = pointerUnescape.Replace(t)
 	}
 	return toks, true
 }
