@@ -3,6 +3,7 @@ package ifmatch
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 )
 
@@ -21,8 +22,21 @@ type runner interface {
 }
 
 // applyChanges applies chs in order to doc. It returns the document after
-// the successful changes and, per change, its error (nil: applied).
-func applyChanges(doc []byte, chs []change) ([]byte, []error) {
+// the successful changes and, per change, its error (nil: applied). A
+// change that would make the document larger than limit (<0: none) fails
+// with ErrTooLarge, alone. A change that panics fails alone with the panic,
+// which its caller's goroutine raises again.
+func applyChanges(doc []byte, chs []change, limit int64) ([]byte, []error) {
+	out, errs := applyInRuns(doc, chs)
+	if limit < 0 || int64(len(out)) <= limit {
+		return out, errs
+	}
+	// Too large together: apply one by one, so that only the changes that
+	// make it too large fail.
+	return applyOneByOne(doc, chs, make([]error, len(chs)), limit), nil
+}
+
+func applyInRuns(doc []byte, chs []change) ([]byte, []error) {
 	errs := make([]error, len(chs))
 	for i := 0; i < len(chs); {
 		j := i + 1
@@ -31,12 +45,12 @@ func applyChanges(doc []byte, chs []change) ([]byte, []error) {
 				j++
 			}
 			if j-i > 1 {
-				doc = r.applyRun(doc, chs[i:j], errs[i:j])
+				doc = applyRunSafely(r, doc, chs[i:j], errs[i:j])
 				i = j
 				continue
 			}
 		}
-		if out, err := chs[i].apply(doc); err != nil {
+		if out, err := applySafely(chs[i], doc); err != nil {
 			errs[i] = err
 		} else {
 			doc = out
@@ -46,10 +60,35 @@ func applyChanges(doc []byte, chs []change) ([]byte, []error) {
 	return doc, errs
 }
 
+// applySafely applies ch, turning a panic into a *panicError.
+func applySafely(ch change, doc []byte) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, newPanicError(v)
+		}
+	}()
+	return ch.apply(doc)
+}
+
+// applyRunSafely applies a run in one pass; if a caller's code panics in
+// it, the run is applied again one by one, so that only that caller fails.
+func applyRunSafely(r runner, doc []byte, run []change, errs []error) (out []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			clear(errs)
+			out = applyOneByOne(doc, run, errs, -1)
+		}
+	}()
+	return r.applyRun(doc, run, errs)
+}
+
 // applyOneByOne is the fallback of every runner.
-func applyOneByOne(doc []byte, run []change, errs []error) []byte {
+func applyOneByOne(doc []byte, run []change, errs []error, limit int64) []byte {
 	for i, ch := range run {
-		out, err := ch.apply(doc)
+		out, err := applySafely(ch, doc)
+		if err == nil && limit >= 0 && int64(len(out)) > limit {
+			err = fmt.Errorf("%w: the change makes the document %d bytes, more than MaxBodyBytes (%d); nothing was sent", ErrTooLarge, len(out), limit)
+		}
 		if err != nil {
 			errs[i] = err
 			continue
@@ -70,7 +109,7 @@ func (p *jsonPatch) applyRun(doc []byte, run []change, errs []error) []byte {
 	if out, err := (&jsonPatch{ops: all}).apply(doc); err == nil {
 		return out
 	}
-	return applyOneByOne(doc, run, errs)
+	return applyOneByOne(doc, run, errs, -1)
 }
 
 // applyRun runs a group's Modify calls on one decoded value: one decode,
@@ -80,12 +119,12 @@ func (p *jsonPatch) applyRun(doc []byte, run []change, errs []error) []byte {
 func (m *typedMutation[T]) applyRun(doc []byte, run []change, errs []error) []byte {
 	v := new(T)
 	if json.Unmarshal(doc, v) != nil {
-		return applyOneByOne(doc, run, errs)
+		return applyOneByOne(doc, run, errs, -1)
 	}
 	cur, err := marshalNoEscape(v)
 	if err != nil || !bytes.Equal(cur, doc) {
 		// T does not hold the whole document: merge each difference.
-		return applyOneByOne(doc, run, errs)
+		return applyOneByOne(doc, run, errs, -1)
 	}
 	var last *typedMutation[T]
 	for i, ch := range run {

@@ -31,8 +31,31 @@ var applyOptions = func() *jsonpatch.ApplyOptions {
 
 // jsonPatch is an RFC 6902 patch, decoded once and reapplied on each rebase.
 type jsonPatch struct {
-	raw []byte
-	ops jsonpatchOps
+	raw  []byte
+	ops  jsonpatchOps
+	opts *jsonpatch.ApplyOptions // nil: applyOptions
+}
+
+// newJSONPatch decodes a patch whose copy operations may add at most
+// MaxBodyBytes to a document, so that a small patch cannot build a huge
+// one.
+func (c *Client) newJSONPatch(raw []byte) (*jsonPatch, error) {
+	p, err := newJSONPatch(raw)
+	if err != nil {
+		return nil, err
+	}
+	p.opts = copyLimited(c.cfg.MaxBodyBytes)
+	return p, nil
+}
+
+// copyLimited is applyOptions with the bytes that copy operations add
+// bounded by limit (<0: unbounded).
+func copyLimited(limit int64) *jsonpatch.ApplyOptions {
+	o := *applyOptions
+	if limit >= 0 {
+		o.AccumulatedCopySizeLimit = max(limit, 1)
+	}
+	return &o
 }
 
 type jsonpatchOps = jsonpatch.Patch
@@ -74,7 +97,11 @@ func (p *jsonPatch) apply(doc []byte) (out []byte, err error) {
 			out, err = nil, &patchError{err: fmt.Errorf("json patch library panic: %v", r)}
 		}
 	}()
-	out, err = p.ops.ApplyWithOptions(doc, applyOptions)
+	opts := p.opts
+	if opts == nil {
+		opts = applyOptions
+	}
+	out, err = p.ops.ApplyWithOptions(doc, opts)
 	switch {
 	case errors.Is(err, jsonpatch.ErrTestFailed):
 		return nil, fmt.Errorf("%w: %v", ErrTestFailed, err)
@@ -147,5 +174,6 @@ func (m mutation) apply(doc []byte) ([]byte, error) {
 // are rechecked on a fresh one before they are returned.
 func isFinal(err error) bool {
 	var pe *patchError
-	return errors.Is(err, ErrInvalidChange) && !errors.As(err, &pe)
+	var panicked *panicError
+	return errors.As(err, &panicked) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalidChange) && !errors.As(err, &pe)
 }

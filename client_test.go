@@ -356,9 +356,10 @@ func TestPutThreeWay(t *testing.T) {
 	if resp.Attempts != 2 {
 		t.Errorf("Attempts = %d, want 2", resp.Attempts)
 	}
-	// Now both change the tags: a conflict that names the field.
+	// Now both change the tags: a conflict that names the field. This
+	// edit is of what the first Put committed, so it names that version.
 	srv.SetDoc("/doc", []byte(`{"name":"b","count":2,"tags":["y"]}`))
-	_, err = c.Put(ctx, url, []byte(`{"name":"b","count":2,"tags":["x","z"]}`))
+	_, err = c.Put(ctx, url, []byte(`{"name":"b","count":2,"tags":["x","z"]}`), ifmatch.IfMatch(resp.ETag))
 	var ce *ifmatch.ConflictError
 	if !errors.As(err, &ce) || !errors.Is(err, ifmatch.ErrMergeConflict) || len(ce.Pointers) != 1 || ce.Pointers[0] != "/tags" {
 		t.Fatalf("overlapping Put: %v, want *ConflictError with Pointers [/tags]", err)

@@ -13,31 +13,38 @@ import (
 
 // Do sends a request built elsewhere (by a generated OpenAPI client, say:
 // Do fits oapi-codegen's HttpRequestDoer) through the Client's transport
-// retries and ETag cache:
+// retries, ETag cache and answer classification:
 //
-//   - a PUT or DELETE that carries no precondition gets If-Match: the
-//     version its context read (see TrackVersions), else the version in the
-//     Client's cache;
+//   - a PUT, PATCH or DELETE that carries no precondition gets If-Match:
+//     the version chosen by the rule in the package docs ("The version a
+//     write carries"): inside TrackVersions, the version its scope read,
+//     else the version a GET through this Client last returned. Other
+//     methods (POST) get none;
 //   - with Options.ThreeWayPut, such a PUT that meets a conflict is rebased
 //     by three-way merge onto the fresh document;
 //   - a PATCH whose body is a JSON Patch or merge patch, sent without
-//     If-Match, is applied to the current version and rebased on conflict
-//     like Patch (same body, fresh version). A patch computed from what the
-//     caller read ({"stock": n-1}) must carry its own If-Match instead: Do
-//     leaves requests with a precondition alone;
+//     If-Match, is rebased on conflict like Patch (same body, fresh
+//     version); inside TrackVersions it is rebased only if the fields it
+//     writes did not change since the scope read the resource (a patch
+//     computed from what was read, {"stock": n-1}, is otherwise a
+//     conflict);
+//   - a request with its own If-Match or If-None-Match is sent as it is;
+//   - a 428 to a request without precondition is answered by reading the
+//     version and sending the request again with it;
 //   - versions are learned from every answer.
 //
-// The cache's version is the newest this Client has seen, whichever
-// goroutine saw it: when several goroutines read and write the same
-// resources through one Client, give each operation its own
-// TrackVersions context, or its write may be based on a version its caller
-// never read.
-//
 // Like http.Client.Do, it returns non-2xx answers as responses, not errors,
-// except that a conflict the rebase could not resolve is a *ConflictError.
-// The answer's body is buffered (capped at MaxBodyBytes); the caller must
+// except that a conflict the rebase could not resolve is a *ConflictError
+// and a write whose answer was lost is an *OutcomeUnknownError. The
+// answer's body is buffered (capped at MaxBodyBytes); the caller must
 // still close it. The request's body is read and closed.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		if req != nil && req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("ifmatch: Do: the request has no URL: %w", ErrInvalidChange)
+	}
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := readCapped(req.Body, c.cfg.MaxBodyBytes, req.ContentLength)
@@ -59,84 +66,118 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	scope := scopeOf(ctx)
-	// based is the version this request's body was built on.
-	based := func() (snapshot, bool) {
-		if scope != nil {
-			if s, ok := scope.get(t.key); ok {
-				return s, true
-			}
-		}
-		return c.cache.get(t.key, t.all)
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
 	}
+	ifNoneMatch := req.Header.Get("If-None-Match") != ""
+	versioned := method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
+	headerMode := c.cfg.VersionField == ""
 
-	unconditional := req.Header.Get("If-Match") == "" && req.Header.Get("If-None-Match") == ""
-	if req.Method == http.MethodPatch && unconditional && c.cfg.VersionField == "" {
+	if method == http.MethodPatch && !ifNoneMatch && t.ifMatch == "" && headerMode {
 		if ch, ct := patchOf(req.Header, body); ch != nil {
-			t.header.Del("Content-Type")
-			resp, err := c.sendPatch(ctx, t, ch, body, ct)
-			return doResult(req, scope, t, resp, err)
+			b, _ := c.basisFor(ctx, t, false, nil)
+			ch, err := c.guard(ctx, t, b, ch, method)
+			if err == nil {
+				t.header.Del("Content-Type")
+				if !b.pinned() {
+					b = basis{}
+				}
+				var resp *Response
+				resp, err = c.sendPatch(ctx, t, b, ch, body, ct)
+				return doResult(req, resp, err)
+			}
+			c.account(err)
+			return doResult(req, nil, err)
 		}
 	}
 
-	if req.Method == http.MethodPut && unconditional && c.cfg.ThreeWayPut && c.cfg.VersionField == "" && json.Valid(body) {
-		if s, ok := based(); ok && s.body != nil {
+	if method == http.MethodPut && !ifNoneMatch && t.ifMatch == "" && c.cfg.ThreeWayPut && headerMode && json.Valid(body) {
+		if b, ok := c.basisFor(ctx, t, true, body); ok && b.body != nil {
 			t.header.Del("Content-Type")
-			resp, err := c.submit(ctx, t, &threeWayChange{base: s.body, ours: body, resolve: c.cfg.Resolve})
-			return doResult(req, scope, t, resp, err)
+			resp, err := c.submit(ctx, t, &threeWayChange{base: b.body, ours: body, resolve: c.cfg.Resolve})
+			return doResult(req, resp, err)
 		}
 	}
 
-	r := &request{method: req.Method, url: url, header: t.header.Clone(), body: body, raw: true}
-	if !isSafeMethod(req.Method) && unconditional && c.cfg.VersionField == "" {
-		if s, ok := based(); ok {
-			r.header.Set("If-Match", s.etag)
+	r := &request{method: method, url: url, header: t.header.Clone(), body: body, raw: true}
+	if versioned && !ifNoneMatch && headerMode {
+		if b, ok := c.basisFor(ctx, t, true, body); ok {
+			r.header.Set("If-Match", b.etag) // the caller's own, if it gave one
 		}
 	}
-	r.conditional = r.header.Get("If-Match") != "" || r.header.Get("If-None-Match") != ""
+	r.conditional = r.header.Get("If-Match") != "" || ifNoneMatch
+	if isSafeMethod(method) {
+		return c.doRead(req, t, r)
+	}
+	return c.doWrite(req, t, r)
+}
+
+// doRead sends a safe request and learns the version a GET returns.
+func (c *Client) doRead(req *http.Request, t *target, r *request) (*http.Response, error) {
+	ctx := req.Context()
 	x, err := c.send(ctx, r)
 	if err != nil {
-		if x.sent > 0 && !isSafeMethod(req.Method) {
-			return nil, &OutcomeUnknownError{Method: req.Method, URL: t.safeURL(), Attempts: x.sent, Err: err}
-		}
 		return nil, err
 	}
-	switch {
-	case x.status >= 200 && x.status < 300 && isSafeMethod(req.Method):
-		if v := c.versionOf(x.header, x.body); v != "" && req.Method == http.MethodGet {
+	if x.status >= 200 && x.status < 300 && r.method == http.MethodGet {
+		if v := c.versionOf(x.header, x.body); v != "" {
 			s := snapshot{etag: v, body: x.body}
-			c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
-			if scope != nil {
-				scope.put(t.key, s)
-			}
+			c.cache.putRead(t.key, s, x.header.Values("Vary"), t.all)
+			learned(ctx, t, s)
 		}
-	case x.status >= 200 && x.status < 300:
-		var sent []byte
-		if req.Method == http.MethodPut {
-			sent = body
-		}
-		s := c.learnWrite(t, req.Method, sent, x)
-		if scope != nil {
-			scope.put(t.key, s) // this operation's own write is what it now builds on
-		}
-	case isConflict(x.status), x.status == http.StatusNotFound, x.status == http.StatusGone:
+	}
+	if x.status == http.StatusNotFound || x.status == http.StatusGone {
 		c.cache.forget(t.key)
 	}
 	return httpResponse(req, x.status, x.header, x.body), nil
 }
 
-// doResult turns a rebasing call's result into Do's: answers as
-// responses, unresolved conflicts and transport failures as errors.
-func doResult(req *http.Request, scope *versionScope, t *target, resp *Response, err error) (*http.Response, error) {
+// doWrite sends a write as it is, through the conflict loop's answer
+// classification: a stale answer is the caller's to handle (returned as a
+// response), except a 428 to a request without precondition, which is sent
+// again with the current version.
+func (c *Client) doWrite(req *http.Request, t *target, r *request) (*http.Response, error) {
+	ctx := req.Context()
+	l := c.newLoop(t, r.method)
+	l.version = r.header.Get("If-Match")
+	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
+		c.cache.forget(t.key)
+		if x.status != http.StatusPreconditionRequired || r.conditional || c.cfg.VersionField != "" {
+			return nil, nil
+		}
+		next, err := l.refresh(ctx, x, false)
+		if err != nil {
+			return nil, err
+		}
+		l.version = next.etag
+		again := &request{method: r.method, url: r.url, header: r.header.Clone(), body: r.body, raw: true, conditional: true}
+		again.header.Set("If-Match", next.etag)
+		return again, nil
+	})
+	if err == nil && x.status >= 200 && x.status < 300 {
+		var sent []byte
+		if r.method == http.MethodPut {
+			sent = r.body
+		}
+		learned(ctx, t, c.learnWrite(t, r.method, sent, x))
+	}
+	if err == nil {
+		return httpResponse(req, x.status, x.header, x.body), nil
+	}
+	c.account(err)
+	return doResult(req, nil, err)
+}
+
+// doResult turns a call's result into Do's: answers as responses,
+// unresolved conflicts, lost answers and transport failures as errors.
+func doResult(req *http.Request, resp *Response, err error) (*http.Response, error) {
 	var re *ResponseError
 	if errors.As(err, &re) && !errors.Is(err, ErrOutcomeUnknown) {
 		return httpResponse(req, re.StatusCode, re.Header, re.Body), nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	if scope != nil {
-		scope.put(t.key, snapshot{etag: resp.ETag, body: resp.Body})
 	}
 	return httpResponse(req, resp.StatusCode, resp.Header, resp.Body), nil
 }

@@ -1,8 +1,6 @@
 package ifmatch
 
 import (
-	"crypto/sha256"
-	"hash"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,30 +17,6 @@ type cacheKey struct {
 	principal [16]byte // hash of the credential headers; zero when none
 }
 
-// principalOf hashes the credential headers of a request.
-func principalOf(h http.Header) [16]byte {
-	var p [16]byte
-	if len(h) == 0 {
-		return p
-	}
-	var sum hash.Hash
-	for _, name := range credentialHeaders {
-		for _, v := range h[name] {
-			if sum == nil {
-				sum = sha256.New()
-			}
-			sum.Write([]byte(name))
-			sum.Write([]byte{0})
-			sum.Write([]byte(v))
-			sum.Write([]byte{0})
-		}
-	}
-	if sum != nil {
-		copy(p[:], sum.Sum(nil))
-	}
-	return p
-}
-
 // snapshot is what is known of one version of a resource.
 type snapshot struct {
 	etag string // the version: the ETag verbatim, or the version field's value
@@ -53,12 +27,28 @@ type snapshot struct {
 // produced it.
 type cacheEntry struct {
 	snapshot
+	// read is the version a caller last read (Get, or a GET through Do):
+	// what Put and Delete replace by default. Writes, even this Client's
+	// own, never move it.
+	read     snapshot
 	varyKeys []string // header names from the response's Vary
 	varyVals string   // the request's values of those headers
 }
 
 func (e *cacheEntry) size() int64 {
-	return int64(len(e.etag)+len(e.body)+len(e.varyVals)) + 128
+	n := int64(len(e.etag)+len(e.body)+len(e.varyVals)) + 128
+	if e.read.etag != e.etag {
+		n += int64(len(e.read.etag))
+	}
+	if !sameBytes(e.read.body, e.body) {
+		n += int64(len(e.read.body))
+	}
+	return n
+}
+
+// sameBytes reports whether a and b are the same slice (not just equal).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // etagCache maps resources to their last known version and document. It is
@@ -94,8 +84,19 @@ func newETagCache(entries int, maxBytes int64) *etagCache {
 // get returns the entry for k if the request headers h select the same
 // variant. The returned body must not be modified.
 func (c *etagCache) get(k cacheKey, h http.Header) (snapshot, bool) {
+	e, ok := c.entry(k, h)
+	return e.snapshot, ok
+}
+
+// getRead returns the version a caller last read of k, if it is known.
+func (c *etagCache) getRead(k cacheKey, h http.Header) (snapshot, bool) {
+	e, ok := c.entry(k, h)
+	return e.read, ok && e.read.etag != ""
+}
+
+func (c *etagCache) entry(k cacheKey, h http.Header) (cacheEntry, bool) {
 	if c == nil {
-		return snapshot{}, false
+		return cacheEntry{}, false
 	}
 	c.mu.Lock()
 	e, ok := c.lru.Get(k)
@@ -105,16 +106,26 @@ func (c *etagCache) get(k cacheKey, h http.Header) (snapshot, bool) {
 	}
 	if !ok {
 		c.misses.Add(1)
-		return snapshot{}, false
+		return cacheEntry{}, false
 	}
 	c.hits.Add(1)
-	return e.snapshot, true
+	return e, true
 }
 
-// put stores s for k. vary is the response's Vary header; "*" means the
-// response cannot be reused and is not stored. The cache keeps s.body as
-// is: callers hand over a slice nobody else modifies.
+// put stores s, learned from a write or an internal read, as k's newest
+// version, keeping what a caller last read. vary is the response's Vary
+// header; "*" means the response cannot be reused and is not stored. The
+// cache keeps s.body as is: callers hand over a slice nobody else modifies.
 func (c *etagCache) put(k cacheKey, s snapshot, vary []string, h http.Header) {
+	c.store(k, s, vary, h, false)
+}
+
+// putRead stores s as k's newest version and as the one a caller read.
+func (c *etagCache) putRead(k cacheKey, s snapshot, vary []string, h http.Header) {
+	c.store(k, s, vary, h, true)
+}
+
+func (c *etagCache) store(k cacheKey, s snapshot, vary []string, h http.Header, read bool) {
 	if c == nil || s.etag == "" {
 		return
 	}
@@ -127,13 +138,23 @@ func (c *etagCache) put(k cacheKey, s snapshot, vary []string, h http.Header) {
 	if len(keys) > 0 {
 		e.varyVals = varyValues(keys, h)
 	}
+	if read {
+		e.read = s
+	}
 	if c.maxBytes < 0 || e.size() > c.maxBytes {
-		e.body = nil
+		e.body, e.read.body = nil, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.lru.Peek(k); ok {
+	old, ok := c.lru.Peek(k)
+	if ok {
 		c.bytes -= old.size() + int64(len(k.url))
+		if !read && old.varyVals == e.varyVals {
+			e.read = old.read
+			if c.maxBytes < 0 || e.size() > c.maxBytes {
+				e.read.body = nil
+			}
+		}
 	}
 	c.lru.Add(k, e)
 	c.bytes += e.size() + int64(len(k.url))

@@ -90,10 +90,10 @@ func TestCachePartitionsByCredentials(t *testing.T) {
 	alice := http.Header{"Authorization": {"Bearer alice"}}
 	bob := http.Header{"Authorization": {"Bearer bob"}}
 	cookie := http.Header{"Cookie": {"s=1"}}
-	ka := cacheKey{url: "u", principal: principalOf(alice)}
-	kb := cacheKey{url: "u", principal: principalOf(bob)}
-	kc := cacheKey{url: "u", principal: principalOf(cookie)}
-	kn := cacheKey{url: "u", principal: principalOf(nil)}
+	ka := cacheKey{url: "u", principal: principalOf(alice, nil)}
+	kb := cacheKey{url: "u", principal: principalOf(bob, nil)}
+	kc := cacheKey{url: "u", principal: principalOf(cookie, nil)}
+	kn := cacheKey{url: "u", principal: principalOf(nil, nil)}
 	if ka == kb || ka == kn || kb == kn || kc == kn || kc == ka {
 		t.Fatal("different credentials share a cache key")
 	}
@@ -104,7 +104,7 @@ func TestCachePartitionsByCredentials(t *testing.T) {
 			t.Errorf("another principal got alice's entry %+v", s)
 		}
 	}
-	if principalOf(http.Header{"X-Api-Key": {"k1"}}) == principalOf(http.Header{"X-Api-Key": {"k2"}}) {
+	if principalOf(http.Header{"X-Api-Key": {"k1"}}, nil) == principalOf(http.Header{"X-Api-Key": {"k2"}}, nil) {
 		t.Error("API keys do not partition the cache")
 	}
 }

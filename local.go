@@ -5,179 +5,108 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync/atomic"
 	"time"
 )
 
-// Writes applied here (PatchStrategy ApplyLocally, Update, Modify): each
-// caller's change is applied to the current document and the result PUT
-// with the version it was built on. Several callers' changes can share one
-// PUT (group commit); a single call is a group of one.
-
-// member states.
-const (
-	stWaiting   int32 = iota // queued, or between two writes
-	stInFlight               // part of a write whose answer is awaited
-	stDone                   // answered
-	stAbandoned              // its caller left (context ended)
-)
-
-// member is one caller's change on its way through the conflict loop.
-type member struct {
-	ctx      context.Context
-	change   change
-	state    atomic.Int32
-	attempts atomic.Int64 // requests written while this change was part of the write
-	done     chan result
-}
-
-type result struct {
-	resp *Response
-	err  error
-}
-
-func newMember(ctx context.Context, ch change) *member {
-	return &member{ctx: ctx, change: ch, done: make(chan result, 1)}
-}
-
-// deliver answers the member's caller, unless it has left.
-func (m *member) deliver(resp *Response, err error) {
-	for {
-		s := m.state.Load()
-		if s == stDone || s == stAbandoned {
-			return
-		}
-		if m.state.CompareAndSwap(s, stDone) {
-			if resp != nil {
-				resp.Attempts = int(m.attempts.Load())
-			}
-			m.done <- result{resp, err}
-			return
-		}
-	}
-}
-
-// abandon marks a member whose caller's context ended. It reports whether
-// the member's change may have been written (inFlight), and false for ok
-// when the answer has already been delivered.
-func (m *member) abandon() (inFlight, ok bool) {
-	for {
-		s := m.state.Load()
-		switch s {
-		case stDone:
-			return false, false
-		case stAbandoned:
-			return false, true
-		}
-		if m.state.CompareAndSwap(s, stAbandoned) {
-			return s == stInFlight, true
-		}
-	}
-}
-
-// wait returns the member's answer, or the context's error if its caller
-// leaves first: wrapped in ErrOutcomeUnknown when its change was in a write
-// whose answer had not come.
-func (m *member) wait(c *Client, t *target) (*Response, error) {
-	select {
-	case r := <-m.done:
-		return r.resp, r.err
-	case <-m.ctx.Done():
-		inFlight, ok := m.abandon()
-		if !ok {
-			r := <-m.done
-			return r.resp, r.err
-		}
-		if inFlight {
-			c.stats.outcomeUnknown.Add(1)
-			return nil, &OutcomeUnknownError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(m.attempts.Load()),
-				Err: context.Cause(m.ctx)}
-		}
-		return nil, context.Cause(m.ctx)
-	}
-}
+// Writes applied here (PatchStrategy ApplyLocally, Update, Modify,
+// ThreeWayPut): each caller's change is applied to the current document
+// and the result PUT with the version it was built on. Several callers'
+// changes can share one PUT (group commit, see member.go); a single call is
+// a group of one.
 
 // writeLocal runs the conflict loop for a group of changes to one
 // resource, answering each member. more, if not nil, returns members that
-// arrived since the last round; they join the next write.
+// arrived since the last write; they join the next one after a rebase.
 func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more func() []*member) {
 	l := c.newLoop(t, http.MethodPut)
 	l.deadline = func() (time.Time, bool) { return latestDeadline(ms) }
+	defer func() {
+		// A panic here (a hook, a logger) must not leave callers waiting:
+		// each gets it back in its own goroutine (member.wait).
+		if v := recover(); v != nil {
+			p := newPanicError(v)
+			for _, m := range ms {
+				m.deliver(nil, p)
+			}
+		}
+	}()
 	c.stats.writes.Add(int64(len(ms)))
 	b, err := c.current(ctx, t, true)
-	for {
+	if err != nil {
+		deliverAll(ms, nil, err)
+		return
+	}
+	l.version = b.etag
+	// build applies the waiting changes to b and returns their PUT, or nil
+	// when every change has been answered without one.
+	build := func() (*request, error) {
+		for {
+			doc, live, recheck := c.applyAll(l, b, ms)
+			if recheck {
+				// A change failed on a cached document, which may be stale:
+				// judge it again on a fresh one.
+				var err error
+				if b, err = c.fetch(ctx, t, true); err != nil {
+					return nil, err
+				}
+				l.version = b.etag
+				continue
+			}
+			ms, l.live = live, live
+			if len(live) == 0 {
+				return nil, nil
+			}
+			r := &request{method: http.MethodPut, url: t.url, header: t.header.Clone(), body: doc}
+			r.header.Set("Content-Type", "application/json")
+			return r, c.withVersion(r, b.etag, "application/json")
+		}
+	}
+	r, err := build()
+	if err != nil || r == nil {
+		deliverAll(ms, nil, err)
+		return
+	}
+	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
+		for _, m := range ms {
+			m.state.CompareAndSwap(stInFlight, stWaiting)
+		}
+		next, err := l.refresh(ctx, x, true)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.moved(ctx, x, next); err != nil {
+			return nil, err
+		}
+		b = next
 		if more != nil {
+			// Newcomers join only a write that will be sent: a caller never
+			// hears about a write its change was not part of.
 			joined := more()
 			c.stats.writes.Add(int64(len(joined)))
 			ms = append(ms, joined...)
 		}
-		if err != nil {
-			for _, m := range ms {
-				m.deliver(nil, err)
+		return build()
+	})
+	switch {
+	case err != nil:
+		deliverAll(ms, nil, err)
+	case x.status >= 200 && x.status < 300:
+		s := c.learnWrite(t, r.method, r.body, x)
+		body := committedBody(s, r, x) // a copy of its own
+		for i, m := range ms {
+			h, b := x.header, body
+			if i < len(ms)-1 { // every caller gets copies it may modify
+				h, b = h.Clone(), bytes.Clone(b)
 			}
-			return
+			m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: s.etag}, nil)
 		}
-		doc, live, recheck := c.applyAll(t, b, ms)
-		if recheck {
-			// A change failed on a cached document, which may be stale:
-			// judge it again on a fresh one.
-			b, err = c.fetch(ctx, t, true)
-			continue
-		}
-		if len(live) == 0 {
-			return
-		}
-		r := &request{method: http.MethodPut, url: t.url, header: t.header.Clone(), body: doc}
-		r.header.Set("Content-Type", "application/json")
-		if err := c.withVersion(r, b.etag, "application/json"); err != nil {
-			for _, m := range live {
-				m.deliver(nil, err)
-			}
-			return
-		}
-		x, serr := c.send(ctx, r)
-		l.record(x)
-		for _, m := range live {
-			m.attempts.Add(int64(x.sent))
-		}
-		switch {
-		case serr != nil:
-			err = l.sendErr(x, serr)
-			for _, m := range live {
-				m.deliver(nil, err)
-			}
-			return
-		case x.status >= 200 && x.status < 300:
-			c.heat.committed(t.key)
-			s := c.learnWrite(t, r.method, r.body, x)
-			body := committedBody(s, r, x) // a copy of its own
-			for i, m := range live {
-				h, b := x.header, body
-				if i < len(live)-1 { // every caller gets copies it may modify
-					h, b = h.Clone(), bytes.Clone(b)
-				}
-				m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: s.etag}, nil)
-			}
-			return
-		case l.isLocked(x):
-			for _, m := range live {
-				m.state.CompareAndSwap(stInFlight, stWaiting)
-			}
-			ms = live
-			err = l.wait(ctx, x, b.etag) // then the same changes on the same version
-		case isConflict(x.status):
-			for _, m := range live {
-				m.state.CompareAndSwap(stInFlight, stWaiting)
-			}
-			ms = live
-			b, err = l.rebase(ctx, x, b.etag, true)
-		default:
-			err = l.failed(x)
-			for _, m := range live {
-				m.deliver(nil, err)
-			}
-			return
-		}
+	}
+}
+
+// deliverAll gives every member the same answer.
+func deliverAll(ms []*member, resp *Response, err error) {
+	for _, m := range ms {
+		m.deliver(resp, err)
 	}
 }
 
@@ -185,8 +114,7 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 // Members whose change fails or asks for no change are answered (when the
 // base is fresh) and left out. recheck reports a failure on a cached base,
 // which must be judged again on a fresh read before anyone is answered.
-func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*member, recheck bool) {
-	doc = b.body
+func (c *Client) applyAll(l *loop, b base, ms []*member) (doc []byte, live []*member, recheck bool) {
 	live = make([]*member, 0, len(ms))
 	type failure struct {
 		m   *member
@@ -203,7 +131,7 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 			chs = append(chs, m.change)
 		}
 	}
-	doc, errs := applyChanges(doc, chs)
+	doc, errs := applyChanges(b.body, chs, c.cfg.MaxBodyBytes)
 	for i, m := range active {
 		err := errs[i]
 		if err == nil {
@@ -223,21 +151,11 @@ func (c *Client) applyAll(t *target, b base, ms []*member) (doc []byte, live []*
 			f.m.deliver(&Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: bytes.Clone(b.body), ETag: b.etag}, nil)
 			continue
 		}
-		var mc *mergeConflict
-		switch {
-		case errors.Is(f.err, ErrTestFailed):
-			c.stats.conflictErrors.Add(1)
-			f.err = &ConflictError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(f.m.attempts.Load()), ETag: b.etag, Err: ErrTestFailed}
-		case errors.As(f.err, &mc):
-			c.stats.conflictErrors.Add(1)
-			cause := mc.err
-			if cause == nil {
-				cause = ErrMergeConflict
-			}
-			f.err = &ConflictError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(f.m.attempts.Load()), ETag: b.etag,
-				Pointers: mc.pointers, Err: cause}
+		err := l.changeErr(nil, f.err)
+		if ce, ok := err.(*ConflictError); ok {
+			ce.Attempts = int(f.m.attempts.Load())
 		}
-		f.m.deliver(nil, f.err)
+		f.m.deliver(nil, err)
 	}
 	return doc, live, false
 }

@@ -2,11 +2,8 @@ package ifmatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -21,16 +18,6 @@ func attrMethod(m string) slog.Attr       { return slog.String("method", m) }
 func attrURL(u string) slog.Attr          { return slog.String("url", redactURL(u)) }
 func attrReason(r string) slog.Attr       { return slog.String("reason", r) }
 func attrDelay(d time.Duration) slog.Attr { return slog.Duration("delay", d) }
-
-// scrubURLError drops the *url.Error wrapper, whose message holds the full
-// URL with its query values and userinfo; callers add a redacted URL.
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
 
 // slogLeveled adapts a *slog.Logger to go-retryablehttp's LeveledLogger,
 // redacting URLs and errors on the way, since retryablehttp keeps query
@@ -69,13 +56,7 @@ func scrubValue(v any) any {
 	default:
 		return v
 	}
-	words := strings.Fields(s)
-	for i, w := range words {
-		if strings.Contains(w, "://") {
-			words[i] = redactURL(strings.Trim(w, `"'`))
-		}
-	}
-	return strings.Join(words, " ")
+	return redactText(s)
 }
 
 // retryLogger is go-retryablehttp's logger: nil when debug records would be

@@ -73,11 +73,57 @@ func (m *typedMutation[T]) apply(current []byte) ([]byte, error) {
 	}
 	// Merge only the difference, so that members T does not declare, and
 	// the document's own layout, are kept.
-	diff, err := jsonpatch.CreateMergePatch(before, after)
+	diff, err := mergeDiff(before, after)
 	if err != nil {
 		return nil, fmt.Errorf("ifmatch: diffing %T: %w", *v, err)
 	}
 	return jsonpatch.MergePatch(current, diff)
+}
+
+// mergeDiff is the RFC 7396 merge patch that turns a into b (two JSON
+// objects), with numbers kept exact: json-patch's CreateMergePatch decodes
+// them as float64, which changes integers beyond 2^53.
+func mergeDiff(a, b []byte) ([]byte, error) {
+	av, err := decodeNumbers(a)
+	if err != nil {
+		return nil, err
+	}
+	bv, err := decodeNumbers(b)
+	if err != nil {
+		return nil, err
+	}
+	am, aok := av.(map[string]any)
+	bm, bok := bv.(map[string]any)
+	if !aok || !bok {
+		return marshalNoEscape(bv)
+	}
+	return marshalNoEscape(objectDiff(am, bm))
+}
+
+func objectDiff(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, av := range a {
+		bv, ok := b[k]
+		switch {
+		case !ok:
+			out[k] = nil
+		case jsonEqual(av, bv):
+		default:
+			am, aok := av.(map[string]any)
+			bm, bok := bv.(map[string]any)
+			if aok && bok {
+				out[k] = objectDiff(am, bm)
+			} else {
+				out[k] = bv
+			}
+		}
+	}
+	for k, bv := range b {
+		if _, ok := a[k]; !ok {
+			out[k] = bv
+		}
+	}
+	return out
 }
 
 // marshalNoEscape is json.Marshal without HTML escaping, as RFC 8259 JSON.

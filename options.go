@@ -1,10 +1,8 @@
 package ifmatch
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -234,25 +232,4 @@ func or[T int | int64 | time.Duration](v, def T) T {
 		return def
 	}
 	return v
-}
-
-// stripCredentialsOnRedirect wraps a redirect policy so that credential
-// headers (API keys included, which net/http would forward) never follow a
-// redirect to another host.
-func stripCredentialsOnRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if next != nil {
-			if err := next(req, via); err != nil {
-				return err
-			}
-		} else if len(via) >= 10 {
-			return errors.New("ifmatch: stopped after 10 redirects")
-		}
-		if len(via) > 0 && !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
-			for _, h := range credentialHeaders {
-				req.Header.Del(h)
-			}
-		}
-		return nil
-	}
 }

@@ -2,11 +2,11 @@ package ifmatch
 
 import (
 	"context"
-	cryptorand "crypto/rand"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -14,32 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/hashicorp/go-retryablehttp"
 )
-
-// DefaultBackoff is the per-call part of the default conflict policy (the
-// one used when Options.Backoff is nil, which adds a backoff level
-// remembered per resource): exponential from 1 ms, doubling to at most
-// 100 ms, with ±50% jitter, and no time limit of its own (MaxElapsed and
-// the context bound a call). A conflict means another writer just
-// committed, so the first retry comes almost at once; the jitter spreads
-// writers that collided. Returned from Options.Backoff, it is used alone.
-func DefaultBackoff() Backoff {
-	b := &backoff.ExponentialBackOff{
-		InitialInterval:     time.Millisecond,
-		RandomizationFactor: 0.5,
-		Multiplier:          2,
-		MaxInterval:         100 * time.Millisecond,
-		MaxElapsedTime:      0,
-		Stop:                backoff.Stop,
-		Clock:               backoff.SystemClock,
-	}
-	b.Reset()
-	return b
-}
-
-var _ Backoff = (*backoff.ExponentialBackOff)(nil)
 
 // exchange is one request's final answer, transport retries done, with its
 // body read (up to the cap).
@@ -64,6 +40,14 @@ type request struct {
 	conditional bool
 	// raw marks a request built by the caller (Do): sent as it is.
 	raw bool
+	// patch marks a PATCH carrying a JSON Patch or merge patch, whose 422
+	// may be a failed test (see judge).
+	patch bool
+	// key is the write's idempotency key: minted at its first send, kept
+	// for every resend of the same write, new for a rebuilt one.
+	key string
+	// writes counts the times this request was written, resends included.
+	writes int
 }
 
 // tryState follows one request across its transport retries.
@@ -89,6 +73,10 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 			c.traceSeen.Store(true)
 		}
 	}}
+	if max := c.cfg.MaxBodyBytes; max >= 0 && int64(len(r.body)) > max {
+		return &exchange{}, fmt.Errorf("ifmatch: %s %s: %w: the request body has %d bytes, more than MaxBodyBytes (%d); nothing was sent",
+			r.method, redactURL(r.url), ErrTooLarge, len(r.body), max)
+	}
 	var body any
 	if r.body != nil {
 		body = r.body
@@ -108,10 +96,16 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 		req.Header.Set("Accept", "application/json")
 	}
 	write := !isSafeMethod(r.method)
-	if write && c.cfg.IdempotencyKeys {
-		// One key per send: the transport retries below repeat it, and the
-		// conflict loop's next attempt (a rebase) calls send again.
-		req.Header.Set(c.cfg.idemHeader, newKey())
+	if k := req.Header.Get(c.cfg.idemHeader); k != "" {
+		r.key = k // the caller's own
+	} else if write && c.cfg.IdempotencyKeys {
+		// One key per write: the transport retries below and the loop's
+		// resends of the same request repeat it; a rebuilt write (a rebase)
+		// is a new request with a new key.
+		if r.key == "" {
+			r.key = rand.Text()
+		}
+		req.Header.Set(c.cfg.idemHeader, r.key)
 	}
 	repeatable := isIdempotentMethod(r.method) || r.conditional || req.Header.Get(c.cfg.idemHeader) != ""
 
@@ -140,16 +134,20 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 			}
 			st.sent += n
 			wrote := n > 0
+			// A written try whose answer was lost, or says it may have
+			// committed, leaves the write's outcome open. More than one
+			// write in one try means http.Transport replayed it after a
+			// lost answer.
+			if write && (n > 1 || wrote && (resp == nil || mayHaveCommitted(resp))) {
+				st.ambig = true
+			}
 			if ctx.Err() != nil {
-				if write && wrote {
-					st.ambig = true
+				if write && wrote && resp != nil && resp.StatusCode < 300 {
+					st.ambig = true // a commit whose answer the ended context drops
 				}
 				return false, context.Cause(ctx)
 			}
 			retry, why := transient(resp, err)
-			if write && wrote && (err != nil || mayHaveCommitted(resp)) {
-				st.ambig = true
-			}
 			if !retry || !repeatable {
 				return false, nil
 			}
@@ -178,6 +176,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	x.body, err = readCapped(resp.Body, c.cfg.MaxBodyBytes, resp.ContentLength)
 	x.took = time.Since(st.tryAt)
 	if err != nil {
+		x.ambiguous = x.ambiguous || write // the answer is not fully known
 		if cerr := context.Cause(ctx); ctx.Err() != nil {
 			return x, cerr
 		}
@@ -252,7 +251,7 @@ func (c *Client) transportBackoff(lo, hi time.Duration, attempt int, resp *http.
 	if ceil <= 0 || ceil > hi {
 		ceil = hi
 	}
-	return lo/2 + rand.N(ceil-lo/2+1)
+	return lo/2 + mrand.N(ceil-lo/2+1)
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date.
@@ -299,13 +298,6 @@ func isSafeMethod(m string) bool {
 
 func isIdempotentMethod(m string) bool {
 	return isSafeMethod(m) || m == http.MethodPut || m == http.MethodDelete
-}
-
-// newKey returns a random idempotency key.
-func newKey() string {
-	var b [16]byte
-	_, _ = cryptorand.Read(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // readAll is io.ReadAll starting from a buffer of the expected size.

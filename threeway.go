@@ -9,7 +9,7 @@ import (
 )
 
 // Three-way rebase of a whole-document write. The caller edited a base
-// document (the version this Client last saw) into ours; meanwhile the
+// document (the version it read: see basis.go) into ours; meanwhile the
 // server's document moved from base to theirs. If the two edits touch
 // different fields, ours is rebased by applying its edit to theirs.
 // Objects are compared member by member, recursively; any other value,
@@ -55,7 +55,10 @@ func threeWay(base, ours, theirs []byte, resolve Resolver) ([]byte, []string, er
 	for _, e := range mine {
 		clash := false
 		for _, x := range others {
-			if overlaps(e.ptr, x.ptr) && !sameEdit(e, x) {
+			// Even the same value on both sides is a conflict: two writers
+			// who each took one from a stock of 100 both write 99, and
+			// merging them would lose one.
+			if overlaps(e.ptr, x.ptr) {
 				clash = true
 				break
 			}
@@ -131,10 +134,6 @@ func diff(ptr string, a, b any, out []edit) []edit {
 // overlaps reports whether one pointer is the other or inside it.
 func overlaps(a, b string) bool {
 	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/") || a == "" || b == ""
-}
-
-func sameEdit(a, b edit) bool {
-	return a.ptr == b.ptr && a.gone == b.gone && jsonEqual(a.val, b.val)
 }
 
 func jsonEqual(a, b any) bool {

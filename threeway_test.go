@@ -18,7 +18,7 @@ func TestThreeWay(t *testing.T) {
 		{"disjoint fields", `{"a":1,"b":1}`, `{"a":2,"b":1}`, `{"a":1,"b":3}`, `{"a":2,"b":3}`, nil},
 		{"both added different fields", `{}`, `{"x":1}`, `{"y":2}`, `{"x":1,"y":2}`, nil},
 		{"we removed, they changed another", `{"a":1,"b":1}`, `{"b":1}`, `{"a":1,"b":2}`, `{"b":2}`, nil},
-		{"same change on both sides", `{"a":1}`, `{"a":2}`, `{"a":2}`, `{"a":2}`, nil},
+		{"same change on both sides is a conflict (two decrements of 100)", `{"stock":100}`, `{"stock":99}`, `{"stock":99}`, "", []string{"/stock"}},
 		{"nested disjoint", `{"m":{"x":1,"y":1}}`, `{"m":{"x":2,"y":1}}`, `{"m":{"x":1,"y":2}}`, `{"m":{"x":2,"y":2}}`, nil},
 		{"overlap", `{"a":1,"b":1}`, `{"a":2,"b":1}`, `{"a":3,"b":2}`, "", []string{"/a"}},
 		{"nested overlap", `{"m":{"x":1}}`, `{"m":{"x":2}}`, `{"m":{"x":3}}`, "", []string{"/m/x"}},

@@ -64,8 +64,8 @@ func (c *Client) withVersion(r *request, v, contentType string) error {
 // pointerString reads the value at an RFC 6901 JSON Pointer: strings
 // unquoted, other values as their JSON text.
 func pointerString(doc []byte, ptr string) (string, bool) {
-	var cur any
-	if json.Unmarshal(doc, &cur) != nil {
+	cur, err := decodeNumbers(doc)
+	if err != nil {
 		return "", false
 	}
 	toks, ok := pointerTokens(ptr)
@@ -91,6 +91,8 @@ func pointerString(doc []byte, ptr string) (string, bool) {
 	switch v := cur.(type) {
 	case string:
 		return v, true
+	case json.Number:
+		return v.String(), true
 	case nil:
 		return "", false
 	default:
@@ -106,8 +108,11 @@ func setPointer(doc []byte, ptr string, val json.RawMessage) ([]byte, error) {
 	if !ok || len(toks) == 0 {
 		return nil, fmt.Errorf("%w: version field %q is not a JSON Pointer to a member", ErrInvalidChange, ptr)
 	}
-	var root map[string]any
-	if err := json.Unmarshal(doc, &root); err != nil || root == nil {
+	// Numbers stay exact (json.Number): no field is changed but the
+	// version's.
+	v, err := decodeNumbers(doc)
+	root, ok := v.(map[string]any)
+	if err != nil || !ok {
 		return nil, fmt.Errorf("%w: a document with a version field must be a JSON object", ErrInvalidChange)
 	}
 	cur := root

@@ -189,8 +189,12 @@ func check(t *testing.T, wl workload, ta *tally, doc []byte, keys bool, injected
 	if committed > ta.acked+ta.unknown {
 		t.Errorf("committed %d > acknowledged %d + unknown %d: an update was applied without being reported", committed, ta.acked, ta.unknown)
 	}
-	if keys && (committed != ta.acked || ta.unknown != 0) {
-		t.Errorf("with idempotency keys: committed %d, acknowledged %d, unknown %d; want committed == acknowledged, no unknown", committed, ta.acked, ta.unknown)
+	// With keys the server replays every lost answer that committed, so
+	// every commit is acknowledged. A retry that meets a changed version
+	// instead of a replay still ends as unknown: the client cannot tell a
+	// server that did not process the lost try from one that ignores keys.
+	if keys && committed != ta.acked {
+		t.Errorf("with idempotency keys: committed %d, acknowledged %d, unknown %d; want committed == acknowledged", committed, ta.acked, ta.unknown)
 	}
 	if ta.acked < ops/2 {
 		t.Errorf("only %d of %d operations acknowledged: the faults are not what is being tested", ta.acked, ops)

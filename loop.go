@@ -1,0 +1,169 @@
+package ifmatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// The conflict loop: every write path (Put, Delete, Create, Patch,
+// MergePatch, Update, Modify, Do) sends its write through loop.drive, which
+// classifies each answer with loop.judge and does what the answer means.
+// What differs between paths is only how a write is rebuilt on a fresh
+// version after a conflict.
+
+// loop is one call's (or one group's) conflict-retry state.
+type loop struct {
+	c       *Client
+	t       *target
+	method  string
+	start   time.Time
+	bo      Backoff
+	version string        // the version the current write is based on, or the last one seen
+	rounds  int           // writes attempted
+	sent    int           // requests written, transport retries included
+	ambig   bool          // a write's answer was lost, or may have hidden a commit
+	rejects int           // consecutive refusals of the version just refetched
+	rtt     time.Duration // the last write's round trip
+	live    []*member     // the group members whose changes the current write carries
+	// deadline, if set, replaces the context's deadline: a group's write
+	// runs until its last caller's deadline.
+	deadline func() (time.Time, bool)
+}
+
+func (c *Client) newLoop(t *target, method string) *loop {
+	bo := c.cfg.Backoff()
+	bo.Reset()
+	return &loop{c: c, t: t, method: method, start: time.Now(), bo: bo}
+}
+
+// drive sends r until its answer settles the call. Locks and our own write
+// still in flight are waited out and the same request sent again; a stale
+// version is handed to onStale, which returns the write rebuilt on a fresh
+// version, or nil to end the call with that answer. drive returns the
+// request last sent and its answer: committed (2xx) or the stale answer
+// onStale stopped at, or the error that ends the call.
+func (l *loop) drive(ctx context.Context, r *request, onStale func(x *exchange) (*request, error)) (*request, *exchange, error) {
+	for {
+		x, err := l.c.send(ctx, r)
+		l.record(r, x)
+		switch l.judge(r, x, err) {
+		case committed:
+			l.c.heat.committed(l.t.key)
+			return r, x, nil
+		case locked, pending:
+			if err := l.wait(ctx, x); err != nil {
+				return r, x, l.end(x, err)
+			}
+		case stale:
+			next, err := onStale(x)
+			if err != nil {
+				return r, x, l.end(x, err)
+			}
+			if next == nil {
+				return r, x, nil
+			}
+			r = next
+		case lost:
+			return r, x, l.unknown(x, err)
+		case unanswered:
+			return r, x, err
+		default: // refused
+			if x.status == http.StatusNotFound || x.status == http.StatusGone {
+				l.c.cache.forget(l.t.key)
+			}
+			return r, x, l.failed(x)
+		}
+	}
+}
+
+// record notes what one send did.
+func (l *loop) record(r *request, x *exchange) {
+	if isConflict(x.status) || x.status == http.StatusLocked {
+		l.c.stats.conflicts.Add(1)
+	}
+	l.rounds++
+	l.rtt = x.took
+	l.sent += x.sent
+	r.writes += x.sent
+	l.ambig = l.ambig || x.ambiguous
+	for _, m := range l.live {
+		m.attempts.Add(int64(x.sent))
+	}
+}
+
+// end is the error that ends the call: after a lost answer, whatever ends
+// the call leaves its outcome unknown.
+func (l *loop) end(x *exchange, err error) error {
+	if l.ambig && !errors.Is(err, ErrOutcomeUnknown) {
+		return l.unknown(x, err)
+	}
+	return err
+}
+
+// unknown is the error for a call whose write may or may not have
+// committed.
+func (l *loop) unknown(x *exchange, cause error) error {
+	if cause == nil && x != nil {
+		cause = fmt.Errorf("a retry met a changed version (%d): the server did not replay the lost answer", x.status)
+	}
+	return &OutcomeUnknownError{Method: l.method, URL: l.t.safeURL(), Attempts: l.sent, Err: cause}
+}
+
+// conflictErr is the error for a conflict that ends the call.
+func (l *loop) conflictErr(x *exchange, cause error) error {
+	ce := &ConflictError{Method: l.method, URL: l.t.safeURL(), Attempts: l.sent, ETag: l.version, Err: cause}
+	if x != nil {
+		ce.StatusCode = x.status
+		ce.Problem = parseProblem(x.header, x.body)
+	}
+	return ce
+}
+
+// changeErr turns a change's failure on the document at the current
+// version into the caller's error: a failed test or fields changed under a
+// change built from what its caller read are conflicts; anything else (the
+// caller's own error, an invalid patch) is returned as it is.
+func (l *loop) changeErr(x *exchange, err error) error {
+	var mc *mergeConflict
+	switch {
+	case errors.Is(err, ErrTestFailed):
+		return l.conflictErr(x, ErrTestFailed)
+	case errors.As(err, &mc):
+		cause := mc.err
+		if cause == nil {
+			cause = ErrMergeConflict
+		}
+		ce := l.conflictErr(x, cause).(*ConflictError)
+		ce.Pointers = mc.pointers
+		return ce
+	}
+	return err
+}
+
+// failed is the error for an answer that ends the call without a commit
+// we know of: a *ResponseError, or, when an earlier try's answer was lost
+// or may have hidden a commit (a 502, say), an *OutcomeUnknownError
+// around it.
+func (l *loop) failed(x *exchange) error {
+	return l.end(x, newResponseError(l.method, l.t.safeURL(), x))
+}
+
+// response builds a successful call's Response.
+func (l *loop) response(x *exchange, etag string, body []byte) *Response {
+	return &Response{StatusCode: x.status, Header: x.header, Body: body, ETag: etag, Attempts: l.sent}
+}
+
+// account counts the error a call returns to its caller, so that Stats
+// counts what callers see.
+func (c *Client) account(err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrOutcomeUnknown):
+		c.stats.outcomeUnknown.Add(1)
+	case errors.Is(err, ErrConflict):
+		c.stats.conflictErrors.Add(1)
+	}
+}

@@ -1,0 +1,179 @@
+package ifmatch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Create writes a new resource with PUT and If-None-Match: *. If the
+// resource exists the answer is a *ConflictError (ErrConflict), never
+// retried. Errors: ErrInvalidChange for a body that is not JSON (nothing
+// sent), *ConflictError, *OutcomeUnknownError, *ResponseError, the
+// context's error.
+func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+	t, r, err := c.documentWrite(url, body, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.VersionField == "" {
+		r.header.Set("If-None-Match", "*")
+	}
+	r.conditional = true
+	return c.writeOnce(ctx, t, r, "")
+}
+
+// Put replaces the version of a resource its caller read: the version
+// given with IfMatch (or an If-Match header, or the document's version
+// field), else the one its TrackVersions scope read, else the one a Get of
+// this Client last returned; writes never move the last, so a body edited
+// from an older read is refused, never written over a newer version. A
+// stale version is a *ConflictError and is never overwritten; with no
+// version known, Put returns ErrNoVersion and sends nothing. With
+// Options.ThreeWayPut, a stale Put is rebased instead when its edit and
+// the concurrent one touch different fields (a field both changed, even to
+// the same value, is a *ConflictError unless Resolve decides). Errors: as
+// Create, plus ErrNoVersion.
+func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+	t, r, err := c.documentWrite(url, body, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.ThreeWayPut {
+		if b, ok := c.basisFor(ctx, t, true, body); ok && b.body != nil {
+			return c.submit(ctx, t, &threeWayChange{base: b.body, ours: r.body, resolve: c.cfg.Resolve})
+		}
+	}
+	return c.replace(ctx, t, r)
+}
+
+// Delete deletes the version of a resource its caller read, chosen as for
+// Put. A stale version is a *ConflictError; with no version known it
+// returns ErrNoVersion and sends nothing.
+func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (*Response, error) {
+	t, err := c.target(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.VersionField != "" && c.cfg.VersionParam == "" {
+		return nil, fmt.Errorf("ifmatch: DELETE %s: with VersionField set, Delete needs VersionParam to carry the version: %w", t.safeURL(), ErrUnversioned)
+	}
+	return c.replace(ctx, t, &request{method: http.MethodDelete, url: url, header: t.header.Clone()})
+}
+
+// Patch applies an RFC 6902 JSON Patch. On a conflict the same patch is
+// applied to the fresh document and written again; a failing "test"
+// operation is a *ConflictError matching ErrTestFailed, returned at once.
+// A patch based on a version its caller read (IfMatch, TrackVersions) is
+// reapplied only if the fields it writes did not change since (else a
+// *ConflictError matching ErrFieldsChanged). An invalid patch is
+// ErrInvalidChange before anything is sent. With ApplyLocally (the
+// default) the patched document is PUT; with SendPatch the patch is sent
+// with PATCH.
+func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+	t, err := c.target(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkSize(patch); err != nil {
+		return nil, err
+	}
+	p, err := c.newJSONPatch(patch)
+	if err != nil {
+		return nil, err
+	}
+	return c.writeChange(ctx, t, p, patch, contentJSONPatch)
+}
+
+// MergePatch applies an RFC 7396 merge patch, rebased on conflict like
+// Patch. A patch that is not JSON is ErrInvalidChange before anything is
+// sent.
+func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+	t, err := c.target(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkSize(patch); err != nil {
+		return nil, err
+	}
+	p, err := newMergePatch(patch)
+	if err != nil {
+		return nil, err
+	}
+	return c.writeChange(ctx, t, p, patch, contentMergePatch)
+}
+
+// Update reads the current document, passes it to mutate and PUTs what
+// mutate returns with If-Match. On a conflict mutate runs again on the
+// fresh document, so it is called once per attempt and must be free of
+// side effects; it gets a copy it may modify. With IfMatch, mutate runs on
+// the document at that version only, and a conflict is returned. If
+// mutate returns ErrNoChange, Update returns the current document
+// (Attempts 0) and nil; any other error from mutate is returned as is,
+// nothing written. A panic in mutate is raised again in the caller's
+// goroutine, whichever goroutine ran it.
+func (c *Client) Update(ctx context.Context, url string, mutate func(current []byte) ([]byte, error), opts ...CallOption) (*Response, error) {
+	t, err := c.target(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.writeChange(ctx, t, mutation(mutate), nil, "")
+}
+
+// writeChange writes a change that is recomputed on each fresh version: a
+// patch (raw is its body, sent as it is under SendPatch) or a mutate
+// function (raw nil), guarded when the caller's reading fixes its version.
+func (c *Client) writeChange(ctx context.Context, t *target, ch change, raw []byte, contentType string) (*Response, error) {
+	b, _ := c.basisFor(ctx, t, false, nil)
+	if b.origin == fromScope && raw == nil {
+		// A function reads the fresh document itself: a scope need not fix
+		// its version. A version the caller gave does.
+		b.origin = fromLatest
+	}
+	method := http.MethodPut
+	if raw != nil && c.cfg.PatchStrategy == SendPatch {
+		method = http.MethodPatch
+	}
+	ch, err := c.guard(ctx, t, b, ch, method)
+	if err != nil {
+		c.account(err)
+		return nil, err
+	}
+	if raw != nil && c.cfg.PatchStrategy == SendPatch {
+		if !b.pinned() {
+			b = basis{}
+		}
+		return c.sendPatch(ctx, t, b, ch, raw, contentType)
+	}
+	return c.submit(ctx, t, ch)
+}
+
+const (
+	contentJSONPatch  = "application/json-patch+json"
+	contentMergePatch = "application/merge-patch+json"
+)
+
+// documentWrite validates a whole-document body and prepares its PUT.
+func (c *Client) documentWrite(url string, body []byte, opts []CallOption) (*target, *request, error) {
+	t, err := c.target(url, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.checkSize(body); err != nil {
+		return nil, nil, err
+	}
+	if !json.Valid(body) {
+		return nil, nil, fmt.Errorf("%w: PUT %s: the body is not valid JSON", ErrInvalidChange, t.safeURL())
+	}
+	r := &request{method: http.MethodPut, url: url, header: t.header.Clone(), body: cloneBytes(body)}
+	r.header.Set("Content-Type", "application/json")
+	return t, r, nil
+}
+
+func (c *Client) checkSize(body []byte) error {
+	if c.cfg.MaxBodyBytes >= 0 && int64(len(body)) > c.cfg.MaxBodyBytes {
+		return fmt.Errorf("%w: %d bytes, more than MaxBodyBytes (%d)", ErrTooLarge, len(body), c.cfg.MaxBodyBytes)
+	}
+	return nil
+}
