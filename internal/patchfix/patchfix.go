@@ -46,6 +46,14 @@
 //	     patch [{"op":"test","path":"/0"}]
 //	   RFC 6902 section 4.6 requires the member; it must be an error.
 //
+//	4. (Found by fuzzing against a strict implementation.) The whole
+//	   document, path "", is special-cased in add, replace and test only;
+//	   remove, move and copy read it as the member "":
+//	     doc   {"a":1}
+//	     patch [{"op":"copy","from":"","path":""}]
+//	   gives {"a":1,"":{"a":1}} where RFC 6902 gives {"a":1}, and
+//	   [{"op":"remove","path":""}] on {"":1} gives {}.
+//
 //	A fix: in get, treat "" as an ordinary key for objects and as an
 //	invalid index for arrays; parse indices with a strict check
 //	(token == "0" || token[0] != '0' and all digits) before strconv.Atoi;
@@ -91,6 +99,9 @@ func needsStrict(p jsonpatch.Patch) bool {
 			s, ok := rawString(*raw)
 			if !ok || misread(s) {
 				return true
+			}
+			if s == "" && member == "path" && op.Kind() != "add" && op.Kind() != "replace" && op.Kind() != "test" {
+				return true // the whole document as the target of remove, move or copy
 			}
 		}
 	}

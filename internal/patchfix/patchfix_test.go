@@ -113,6 +113,7 @@ func TestApply(t *testing.T) {
 		{"missing target of a test", `{"":1}`, `[{"op":"test","path":"//x","value":null}]`, "", jsonpatch.ErrTestFailed},
 		{"move into itself", `{"":{"a":1}}`, `[{"op":"move","from":"/","path":"//a/b"}]`, "", jsonpatch.ErrInvalid},
 		{"move to the same place", `{"":1}`, `[{"op":"move","from":"/","path":"/"}]`, `{"":1}`, nil},
+		{"copy the whole document onto itself", `{"a":1}`, `[{"op":"copy","from":"","path":""}]`, `{"a":1}`, nil},
 		{"add to the end", `{"":[1]}`, `[{"op":"add","path":"//-","value":2}]`, `{"":[1,2]}`, nil},
 		{"html kept", `{"":"<&>"}`, `[{"op":"add","path":"/","value":"<a>"}]`, `{"":"<a>"}`, nil},
 		{"replace the whole document", `{"":1}`, `[{"op":"test","path":"/","value":1},{"op":"replace","path":"","value":[]}]`, `[]`, nil},
@@ -245,4 +246,26 @@ func sameJSON(a, b []byte) bool {
 		return false
 	}
 	return reflect.DeepEqual(va, vb)
+}
+
+// BenchmarkApply measures what the routing check adds to the library's
+// apply, on a patch that goes to the library and one that does not.
+func BenchmarkApply(b *testing.B) {
+	doc := []byte(`{"":0,"counter":1,"items":[1,2,3],"name":"` + string(make([]byte, 0)) + `x","nested":{"a":{"b":{"c":[{"d":1},{"d":2}]}}}}`)
+	for _, bc := range []struct{ name, patch string }{
+		{"library", `[{"op":"test","path":"/counter","value":1},{"op":"replace","path":"/counter","value":2},{"op":"add","path":"/nested/a/b/c/-","value":{"d":3}}]`},
+		{"strict", `[{"op":"test","path":"/","value":0},{"op":"replace","path":"/counter","value":2},{"op":"add","path":"/nested/a/b/c/-","value":{"d":3}}]`},
+	} {
+		p, _ := jsonpatch.DecodePatch([]byte(bc.patch))
+		b.Run(bc.name+"/direct", func(b *testing.B) {
+			for b.Loop() {
+				p.ApplyWithOptions(doc, rfcOptions())
+			}
+		})
+		b.Run(bc.name+"/Apply", func(b *testing.B) {
+			for b.Loop() {
+				Apply(p, doc, rfcOptions())
+			}
+		})
+	}
 }

@@ -111,7 +111,9 @@ func decodeValue(dec *json.Decoder) (any, error) {
 // encode writes a value as compact JSON, escaping "<", ">" and "&" only if
 // escapeHTML is set.
 func encode(v any, escapeHTML bool) ([]byte, error) {
-	e := encoder{escapeHTML: escapeHTML}
+	e := &encoder{}
+	e.strings = json.NewEncoder(&e.scratch)
+	e.strings.SetEscapeHTML(escapeHTML)
 	if err := e.value(v); err != nil {
 		return nil, err
 	}
@@ -119,8 +121,9 @@ func encode(v any, escapeHTML bool) ([]byte, error) {
 }
 
 type encoder struct {
-	buf        bytes.Buffer
-	escapeHTML bool
+	buf     bytes.Buffer
+	scratch bytes.Buffer  // one string at a time, as strings encodes it
+	strings *json.Encoder // into scratch, with the caller's HTML escaping
 }
 
 func (e *encoder) value(v any) error {
@@ -166,13 +169,11 @@ func (e *encoder) value(v any) error {
 }
 
 func (e *encoder) string(s string) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(e.escapeHTML)
-	if err := enc.Encode(s); err != nil {
+	e.scratch.Reset()
+	if err := e.strings.Encode(s); err != nil {
 		return err
 	}
-	e.buf.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	e.buf.Write(bytes.TrimSuffix(e.scratch.Bytes(), []byte("\n")))
 	return nil
 }
 
