@@ -52,7 +52,13 @@
 //	     doc   {"a":1}
 //	     patch [{"op":"copy","from":"","path":""}]
 //	   gives {"a":1,"":{"a":1}} where RFC 6902 gives {"a":1}, and
-//	   [{"op":"remove","path":""}] on {"":1} gives {}.
+//	   [{"op":"remove","path":""}] on {"":1} gives {}. As a "from", ""
+//	   yields the document as it was before the patch, not as the earlier
+//	   operations left it:
+//	     doc   {"a":1}
+//	     patch [{"op":"add","path":"/b","value":2},
+//	            {"op":"copy","from":"","path":"/c"}]
+//	   gives {"a":1,"b":2,"c":{"a":1}}, not {"a":1,"b":2,"c":{"a":1,"b":2}}.
 //
 //	A fix: in get, treat "" as an ordinary key for objects and as an
 //	invalid index for arrays; parse indices with a strict check
@@ -100,8 +106,8 @@ func needsStrict(p jsonpatch.Patch) bool {
 			if !ok || misread(s) {
 				return true
 			}
-			if s == "" && member == "path" && op.Kind() != "add" && op.Kind() != "replace" && op.Kind() != "test" {
-				return true // the whole document as the target of remove, move or copy
+			if s == "" && (member == "from" || op.Kind() != "add" && op.Kind() != "replace" && op.Kind() != "test") {
+				return true // the whole document as the source of move or copy, or the target of remove, move or copy
 			}
 		}
 	}

@@ -114,6 +114,7 @@ func TestApply(t *testing.T) {
 		{"move into itself", `{"":{"a":1}}`, `[{"op":"move","from":"/","path":"//a/b"}]`, "", jsonpatch.ErrInvalid},
 		{"move to the same place", `{"":1}`, `[{"op":"move","from":"/","path":"/"}]`, `{"":1}`, nil},
 		{"copy the whole document onto itself", `{"a":1}`, `[{"op":"copy","from":"","path":""}]`, `{"a":1}`, nil},
+		{"copy the whole document after a change", `{"a":1}`, `[{"op":"add","path":"/b","value":2},{"op":"copy","from":"","path":"/c"}]`, `{"a":1,"b":2,"c":{"a":1,"b":2}}`, nil},
 		{"add to the end", `{"":[1]}`, `[{"op":"add","path":"//-","value":2}]`, `{"":[1,2]}`, nil},
 		{"html kept", `{"":"<&>"}`, `[{"op":"add","path":"/","value":"<a>"}]`, `{"":"<a>"}`, nil},
 		{"replace the whole document", `{"":1}`, `[{"op":"test","path":"/","value":1},{"op":"replace","path":"","value":[]}]`, `[]`, nil},
@@ -173,6 +174,9 @@ func TestNeedsStrict(t *testing.T) {
 		{`[{"op":"add","path":"/a\/b","value":1}]`, true},
 		{`[{"op":"copy","from":"/","path":"/a"}]`, true},
 		{`[{"op":"test","path":"/a"}]`, true},
+		{`[{"op":"copy","from":"","path":"/a"}]`, true},
+		{`[{"op":"remove","path":""}]`, true},
+		{`[{"op":"replace","path":"","value":1}]`, false},
 		{`[{"op":"remove","path":"/a"}]`, false},
 		{`[{"op":"test","path":"/a","value":1},{"op":"move","from":"/01","path":"/b"}]`, true},
 	}
