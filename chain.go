@@ -106,7 +106,7 @@ func (p *jsonPatch) applyRun(doc []byte, run []change, errs []error) []byte {
 	for _, ch := range run {
 		all = append(all, ch.(*jsonPatch).ops...)
 	}
-	if out, err := (&jsonPatch{ops: all}).apply(doc); err == nil {
+	if out, err := (&jsonPatch{ops: all, opts: p.opts}).apply(doc); err == nil {
 		return out
 	}
 	return applyOneByOne(doc, run, errs, -1)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
+	"github.com/ifmatch/ifmatch/internal/patchfix"
 )
 
 // change is one caller's edit of a document. The conflict loop applies it to
@@ -69,7 +72,11 @@ func newJSONPatch(raw []byte) (*jsonPatch, error) {
 		return nil, fmt.Errorf("%w: json patch: %v", ErrInvalidChange, err)
 	}
 	for i, op := range ops {
-		if _, err := op.Path(); err != nil {
+		path, err := op.Path()
+		if err == nil {
+			_, err = jsonpointer.Parse(path)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%w: json patch operation %d: %v", ErrInvalidChange, i, err)
 		}
 		switch op.Kind() {
@@ -78,8 +85,12 @@ func newJSONPatch(raw []byte) (*jsonPatch, error) {
 				return nil, fmt.Errorf("%w: json patch operation %d (%s) has no value", ErrInvalidChange, i, op.Kind())
 			}
 		case "move", "copy":
-			if _, err := op.From(); err != nil {
-				return nil, fmt.Errorf("%w: json patch operation %d (%s) has no from: %v", ErrInvalidChange, i, op.Kind(), err)
+			from, err := op.From()
+			if err == nil {
+				_, err = jsonpointer.Parse(from)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w: json patch operation %d (%s): from: %v", ErrInvalidChange, i, op.Kind(), err)
 			}
 		case "remove":
 		default:
@@ -101,7 +112,8 @@ func (p *jsonPatch) apply(doc []byte) (out []byte, err error) {
 	if opts == nil {
 		opts = applyOptions
 	}
-	out, err = p.ops.ApplyWithOptions(doc, opts)
+	// patchfix: json-patch/v5 with a workaround for its pointer bugs.
+	out, err = patchfix.Apply(p.ops, doc, opts)
 	switch {
 	case errors.Is(err, jsonpatch.ErrTestFailed):
 		return nil, fmt.Errorf("%w: %v", ErrTestFailed, err)

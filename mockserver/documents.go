@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
+
+	"github.com/ifmatch/ifmatch/internal/patchfix"
 )
 
 // Patch media types (RFC 6902 and RFC 7396).
@@ -119,7 +121,8 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 			opts := jsonpatch.NewApplyOptions()
 			opts.SupportNegativeIndices = false
 			opts.EscapeHTML = false
-			next, err = wr.patch.ApplyWithOptions(cur.body, opts)
+			// json-patch/v5 with the SDK's workaround for its pointer bugs
+			next, err = patchfix.Apply(wr.patch, cur.body, opts)
 		}
 		if err != nil {
 			return problem(http.StatusUnprocessableEntity, ProblemPatchFailed, "Unprocessable Content",

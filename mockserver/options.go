@@ -9,6 +9,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
 )
 
 // Options configures a Handler. The zero value is a well-behaved server:
@@ -85,7 +87,7 @@ func (o Options) Validate() error {
 	default:
 		return fmt.Errorf("mockserver: StaleStatus %d: want 0, 409 or 412", o.StaleStatus)
 	}
-	if o.VersionField != "" && !strings.HasPrefix(o.VersionField, "/") {
+	if _, err := jsonpointer.Parse(o.VersionField); err != nil {
 		return fmt.Errorf("mockserver: VersionField %q: want a JSON Pointer starting with /", o.VersionField)
 	}
 	if strings.ContainsAny(o.IdempotencyHeader, " :\t\r\n") {

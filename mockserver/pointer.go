@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
 )
 
 // parsePointer splits an RFC 6901 JSON Pointer into unescaped tokens.
+// Options.Validate has rejected the pointers it cannot parse.
 func parsePointer(p string) []string {
-	tokens := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, t := range tokens {
-		tokens[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
-	}
+	tokens, _ := jsonpointer.Parse(p)
 	return tokens
 }
 
@@ -45,8 +43,8 @@ func getPointer(data []byte, tokens []string) (value string, present bool, err e
 		case map[string]any:
 			v = c[t]
 		case []any:
-			i, err := strconv.Atoi(t)
-			if err != nil || i < 0 || i >= len(c) {
+			i, err := jsonpointer.Index(t, len(c), false)
+			if err != nil {
 				return "", false, nil
 			}
 			v = c[i]
@@ -90,8 +88,8 @@ func setPointer(data []byte, tokens []string, value string) ([]byte, error) {
 			}
 			parent = next
 		case []any:
-			j, err := strconv.Atoi(t)
-			if err != nil || j < 0 || j >= len(c) {
+			j, err := jsonpointer.Index(t, len(c), false)
+			if err != nil {
 				return nil, fmt.Errorf("%w: no element %q", errNoVersionPlace, t)
 			}
 			if last {
