@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
 )
 
 // Three-way rebase of a whole-document write. The caller edited a base
@@ -194,9 +196,7 @@ func raw(v any) json.RawMessage {
 	return b
 }
 
-func escapeToken(k string) string {
-	return pointerEscape.Replace(k)
-}
+func escapeToken(k string) string { return jsonpointer.Escape(k) }
 
 // threeWayChange is a whole-document write of ours, edited from base,
 // rebased by three-way merge onto whatever the current document is.

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
 )
 
 // Where a resource's version lives: the ETag header by default, or a field
@@ -128,22 +130,8 @@ func setPointer(doc []byte, ptr string, val json.RawMessage) ([]byte, error) {
 	return marshalNoEscape(root)
 }
 
-// RFC 6901 escapes: "~1" is "/" and "~0" is "~" (in that order).
-var (
-	pointerUnescape = strings.NewReplacer("~1", "/", "~0", "~")
-	pointerEscape   = strings.NewReplacer("~", "~0", "/", "~1")
-)
-
+// pointerTokens splits an RFC 6901 JSON Pointer into its tokens.
 func pointerTokens(ptr string) ([]string, bool) {
-	if ptr == "" {
-		return nil, true
-	}
-	if ptr[0] != '/' {
-		return nil, false
-	}
-	toks := strings.Split(ptr[1:], "/")
-	for i, t := range toks {
-		toks[i] = pointerUnescape.Replace(t)
-	}
-	return toks, true
+	toks, err := jsonpointer.Parse(ptr)
+	return toks, err == nil
 }
