@@ -267,4 +267,3 @@ func TestGroupLostAnswerOnlyItsMembers(t *testing.T) {
 		t.Errorf("Stats.OutcomeUnknown = %d, want 3 (what callers saw)", got)
 	}
 }
-
