@@ -33,7 +33,8 @@ func applyChanges(doc []byte, chs []change, limit int64) ([]byte, []error) {
 	}
 	// Too large together: apply one by one, so that only the changes that
 	// make it too large fail.
-	return applyOneByOne(doc, chs, make([]error, len(chs)), limit), nil
+	errs = make([]error, len(chs))
+	return applyOneByOne(doc, chs, errs, limit), errs
 }
 
 func applyInRuns(doc []byte, chs []change) ([]byte, []error) {

@@ -86,7 +86,8 @@ func (m *member) wait(c *Client, t *target) (*Response, error) {
 		case !ok:
 			r = <-m.done
 		case inFlight:
-			r.err = &OutcomeUnknownError{Method: http.MethodPut, URL: t.safeURL(), Attempts: int(m.attempts.Load()),
+			// The write under way counts, sent or about to be.
+			r.err = &OutcomeUnknownError{Method: http.MethodPut, URL: t.safeURL(), Attempts: max(1, int(m.attempts.Load())),
 				Err: fmt.Errorf("the caller left while a write carrying its change was under way: %w", context.Cause(m.ctx))}
 		default:
 			r.err = context.Cause(m.ctx)

@@ -41,7 +41,7 @@ func redactURL(raw string) string {
 // Patterns of secrets inside free text (an error from net/http that
 // quotes a request line, a problem detail that echoes the URL).
 var (
-	userinfoInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s"'<>]*@`)
+	userinfoInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s"'<>]*@`)
 	queryInText    = regexp.MustCompile(`\?[^\s"'<>#]+`)
 )
 
