@@ -42,6 +42,7 @@ type loop struct {
 	ambig   bool          // a try's answer was lost
 	rejects int           // consecutive refusals of the version just refetched
 	rtt     time.Duration // the last write's round trip
+	weak    weakState     // weak ETags refused (weak.go)
 	// deadline, if set, replaces the context's deadline: a group's write
 	// runs until its last caller's deadline.
 	deadline func() (time.Time, bool)
@@ -140,13 +141,17 @@ func (l *loop) rebase(ctx context.Context, x *exchange, sent string, needBody bo
 			return base{}, err
 		}
 	}
+	next, err := l.settleWeak(ctx, x, sent, next, needBody)
+	if err != nil {
+		return base{}, err
+	}
 	if next.etag == sent {
 		switch x.status {
 		case http.StatusConflict:
 			return base{}, l.conflictErr(x, next.etag, nil)
 		case http.StatusPreconditionFailed:
 			if l.rejects++; l.rejects >= rejectLimit {
-				return base{}, l.conflictErr(x, next.etag, ErrETagRejected)
+				return base{}, l.conflictErr(x, next.etag, rejectedCause(next.etag))
 			}
 		}
 	} else {
