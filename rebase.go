@@ -250,8 +250,9 @@ func (c *Client) writeOnce(ctx context.Context, t *target, r *request, sentVersi
 	c.stats.writes.Add(1)
 	x, err := c.send(ctx, r)
 	l.record(x)
-	for err == nil && l.isLocked(x) {
-		// Locked: wait it out and send the same request again.
+	for err == nil && (l.isLocked(x) || l.strongAgain(ctx, r, x, &sentVersion)) {
+		// Locked, or a weak version that turned strong (weak.go): wait
+		// and send the request again.
 		if err := l.wait(ctx, x, sentVersion); err != nil {
 			return nil, err
 		}

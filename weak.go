@@ -193,3 +193,29 @@ func (e *rejectedError) Error() string {
 
 // Unwrap returns ErrETagRejected.
 func (e *rejectedError) Unwrap() error { return ErrETagRejected }
+
+// strongAgain is called by writeOnce (Put, Delete: writes that are not
+// rebased) with the conflict answer x to r, a write built on version
+// *sent. A weak version refused by a server that compares strongly may not
+// have moved: it waits for the tag to turn strong and, if that is the
+// strong form of *sent (the same version, RFC 9110 section 8.8.3.2), makes
+// r carry it and reports true, so that the write is sent again. Otherwise,
+// or when the budget runs out, it reports false: the conflict stands.
+func (l *loop) strongAgain(ctx context.Context, r *request, x *exchange, sent *string) bool {
+	if x.status != http.StatusPreconditionFailed || !isWeak(*sent) || r.header.Get("If-Match") != *sent {
+		return false
+	}
+	next, err := l.c.fetch(ctx, l.t, false)
+	for err == nil && next.etag == *sent {
+		if err = l.waitStrong(ctx, x, next.etag); err == nil {
+			next, err = l.c.fetch(ctx, l.t, false)
+		}
+	}
+	strong := strings.TrimPrefix(*sent, "W/")
+	if err != nil || next.etag != strong {
+		return false
+	}
+	r.header.Set("If-Match", strong)
+	*sent = strong
+	return true
+}

@@ -176,9 +176,8 @@ func TestApacheRebasesOverExternalWriter(t *testing.T) {
 	}
 }
 
-// Put and Delete write the version the caller read, and are not retried:
-// a stale one is refused. (A version read within the weak window is weak,
-// and refused as well: these reads wait for the strong tag first.)
+// Put and Delete write the version the caller read, and are not rebased:
+// a stale one is refused.
 func TestApachePutAndDeleteStaleRefused(t *testing.T) {
 	ctx := testContext(t)
 	url := apacheDoc(t)
@@ -207,6 +206,37 @@ func TestApachePutAndDeleteStaleRefused(t *testing.T) {
 		t.Fatalf("Put after a fresh Get: %v", err)
 	}
 	wantDoc(t, ctx, hc, url, map[string]any{"n": 100.0})
+}
+
+// A version read within the weak window is weak, and refused only for that:
+// Put and Delete wait for the same tag to turn strong and write on it.
+func TestApachePutDeleteOnWeakVersion(t *testing.T) {
+	ctx := testContext(t)
+	url := apacheDoc(t)
+	c, cnt := newApacheClient(t)
+	hc := plainClient(t)
+	create(t, ctx, c, url, []byte(`{"n":1}`))
+	resp, err := c.Get(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(resp.ETag, "W/") {
+		t.Logf("the Get read a strong tag (%s): the weak case was not met", resp.ETag)
+	}
+	if _, err := c.Put(ctx, url, []byte(`{"n":2}`)); err != nil {
+		t.Fatalf("Put on the version just read: %v", err)
+	}
+	wantDoc(t, ctx, hc, url, map[string]any{"n": 2.0})
+	if _, err := c.Get(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(ctx, url); err != nil {
+		t.Fatalf("Delete of the version just read: %v", err)
+	}
+	if got := readDoc(t, ctx, hc, url); got != nil {
+		t.Errorf("after Delete the server still holds %v", got)
+	}
+	t.Logf("requests: %s", cnt)
 }
 
 // A WebDAV lock held by somebody else makes Apache answer 423 Locked:
