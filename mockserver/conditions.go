@@ -147,7 +147,7 @@ func (h *Handler) checkVersionLocked(version string, hasVersion bool, cur *docum
 func (h *Handler) stale(status int, cur *document, path, detail string) *response {
 	var r *response
 	if h.opts.ConflictBody && cur != nil {
-		r = docResponse(status, cur.body, cur.etag)
+		r = docResponse(status, cur.body, h.servedETag(cur))
 		r.header.Set("Content-Location", path)
 	} else {
 		title := "Precondition Failed"
