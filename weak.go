@@ -41,12 +41,11 @@ func isWeak(etag string) bool { return strings.HasPrefix(etag, "W/") }
 
 // weakState is what one call has learnt about the server's weak tags.
 type weakState struct {
-	refused bool          // the server refused a weak tag it still hands out: it compares strongly
-	waits   int           // waits for a weak tag to turn strong
-	waited  time.Duration // their total
-	tag     string        // the weak tag waited on
-	since   time.Time     // when tag was first waited on
-	others  int           // weak tags waited on after the first: other writers' commits
+	refused bool      // the server refused a weak tag it still hands out: it compares strongly
+	waits   int       // waits for a weak tag to turn strong
+	tag     string    // the weak tag waited on
+	since   time.Time // when tag was first waited on
+	others  int       // weak tags waited on after the first: other writers' commits
 }
 
 // settleWeak is called by rebase with the version next refetched after the
@@ -88,7 +87,6 @@ func (l *loop) waitStrong(ctx context.Context, x *exchange, etag string) error {
 		return l.conflictErr(x, etag, l.weakCause(now))
 	}
 	w.waits++
-	w.waited += d
 	cfg := &l.c.cfg
 	if cfg.Logger.Enabled(ctx, slogInfo) {
 		cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: weak ETag refused, waiting for it to turn strong", attrMethod(l.method),
