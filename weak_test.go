@@ -250,6 +250,11 @@ func TestWeakETagContention(t *testing.T) {
 				if commits != writers*each-int64(failed) {
 					t.Errorf("commits = %d, want %d: one per successful call", commits, writers*each-failed)
 				}
+				// The server allows one commit per weak window; waits that
+				// overshoot it much would leave it idle.
+				if took, limit := time.Since(start), 2*time.Second*writers*each; took > limit {
+					t.Errorf("took %v (fake time), want at most %v: two weak windows per commit", took, limit)
+				}
 				if tt.atomic && n != writers*each {
 					t.Errorf("n = %d, want %d: updates lost", n, writers*each)
 				}
