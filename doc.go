@@ -42,6 +42,12 @@
 // context's deadline. Error strings start with "ifmatch:" and never hold
 // credentials: URLs lose userinfo and query values.
 //
+// Weak ETags (W/"…") are sent back verbatim. A server that refuses its own
+// current weak tag compares If-Match strongly (Apache httpd does, for a
+// second after each write): the call then waits for the tag to turn strong
+// and writes on that, and ends with ErrETagRejected only when the tag stays
+// weak past its budget, or when a strong tag is refused again and again.
+//
 // # Lost answers
 //
 // A write whose request was sent but whose answer was lost may or may not

@@ -27,6 +27,7 @@ type loop struct {
 	ambig   bool          // a write's answer was lost, or may have hidden a commit
 	rejects int           // consecutive refusals of the version just refetched
 	rtt     time.Duration // the last write's round trip
+	weak    weakState     // weak ETags refused (weak.go)
 	live    []*member     // the group members whose changes the current write carries
 	// deadline, if set, replaces the context's deadline: a group's write
 	// runs until its last caller's deadline.

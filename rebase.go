@@ -32,7 +32,9 @@ func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (base, e
 			return base{}, err
 		}
 	}
-	return next, nil
+	// A weak tag refused by a server that compares strongly: wait for it
+	// to turn strong (weak.go).
+	return l.settleWeak(ctx, x, l.version, next, needBody)
 }
 
 // moved checks that the version did move since the write that met x, and
@@ -42,6 +44,7 @@ func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (base, e
 func (l *loop) moved(ctx context.Context, x *exchange, next base) error {
 	c := l.c
 	if next.etag == l.version {
+		l.version = next.etag
 		switch x.status {
 		case http.StatusConflict:
 			return l.conflictErr(x, nil)
@@ -49,7 +52,7 @@ func (l *loop) moved(ctx context.Context, x *exchange, next base) error {
 			return l.failed(x)
 		case http.StatusPreconditionFailed:
 			if l.rejects++; l.rejects >= rejectLimit {
-				return l.conflictErr(x, ErrETagRejected)
+				return l.conflictErr(x, rejectedCause(next.etag))
 			}
 		}
 	} else {

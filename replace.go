@@ -12,6 +12,11 @@ func (c *Client) writeOnce(ctx context.Context, t *target, r *request, version s
 	l.version = version
 	c.stats.writes.Add(1)
 	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
+		if l.strongAgain(ctx, r, x, &l.version) {
+			// A weak version that turned strong: the same version, sent
+			// again in its strong form (weak.go).
+			return r, nil
+		}
 		c.cache.forget(t.key)
 		return nil, l.conflictErr(x, nil)
 	})

@@ -113,6 +113,10 @@ func TestDetectServerIgnoringIfMatch(t *testing.T) {
 		setup:        scratch(func(t *testing.T) string { return peerURL(t, "LIGHTTPD_URL") }, ".json"),
 		wantHonoured: true,
 	}, {
+		name:         "apache",
+		setup:        scratch(func(t *testing.T) string { return peerURL(t, "APACHE_URL") }, ".json"),
+		wantHonoured: true,
+	}, {
 		// CouchDB's version is _rev; the probe sends the current one in the
 		// body, so that only If-Match can refuse the write. It does not.
 		name: "pouchdb-server",

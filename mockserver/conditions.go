@@ -115,8 +115,8 @@ func (h *Handler) checkETagLocked(p preconditions, cur *document, path string) *
 		if cur == nil {
 			return h.stale(h.opts.StaleStatus, nil, path, "If-Match was sent but the document does not exist")
 		}
-		if !p.ifMatch.has(cur.etag, equal) {
-			return h.stale(h.opts.StaleStatus, cur, path, "If-Match does not match the current ETag "+cur.etag)
+		if tag := h.servedETag(cur); !p.ifMatch.has(tag, equal) {
+			return h.stale(h.opts.StaleStatus, cur, path, "If-Match does not match the current ETag "+tag)
 		}
 	} else if h.opts.RequireIfMatch && cur != nil && !(p.hasIfNoneMatch && p.ifNoneMatch.any) {
 		return problem(http.StatusPreconditionRequired, ProblemPreconditionRequired, "Precondition Required",
@@ -147,7 +147,7 @@ func (h *Handler) checkVersionLocked(version string, hasVersion bool, cur *docum
 func (h *Handler) stale(status int, cur *document, path, detail string) *response {
 	var r *response
 	if h.opts.ConflictBody && cur != nil {
-		r = docResponse(status, cur.body, cur.etag)
+		r = docResponse(status, cur.body, h.servedETag(cur))
 		r.header.Set("Content-Location", path)
 	} else {
 		title := "Precondition Failed"

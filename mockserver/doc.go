@@ -43,6 +43,10 @@
 //     write to an existing document must send the current version in the
 //     body or the ?rev= query parameter (see VersionParam); a stale or
 //     missing one is a 409. If-Match is ignored, as pouchdb-server does.
+//   - WeakWindow, NoWriteETag and NonAtomicCheck play Apache httpd with
+//     mod_dav (ApacheOptions sets all three): ETags weak for a while after
+//     each write and compared strongly, write answers without an ETag, and
+//     a precondition check that is not atomic with the write.
 //   - IgnorePreconditions is a broken server where the last writer wins,
 //     to show lost updates.
 //   - Idempotency honors the Idempotency-Key header on writes: the same key

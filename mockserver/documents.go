@@ -29,7 +29,7 @@ func (h *Handler) read(r *http.Request, d *decision) *response {
 		h.mu.Unlock()
 		return notFound(path)
 	}
-	body, etag := cur.body, cur.etag
+	body, etag := cur.body, h.servedETag(cur)
 	stale := d.staleRead && len(cur.history) > 0
 	if stale {
 		// a lagging replica: any older version, as replicas lag unevenly
@@ -106,6 +106,14 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 		if resp != nil {
 			return resp
 		}
+		if h.opts.NonAtomicCheck > 0 {
+			if !h.checkGap(r.Context()) {
+				return problem(http.StatusServiceUnavailable, ProblemBadRequest, "Service Unavailable", "the request ended", wr.path)
+			}
+			if cur = h.docs[wr.path]; cur == nil && wr.method != http.MethodPut {
+				return notFound(wr.path)
+			}
+		}
 	}
 
 	next := wr.doc
@@ -147,6 +155,7 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 		resp.header.Set("Location", wr.path)
 	}
 	resp.committed = true
+	h.bareWriteAnswer(resp)
 	return resp
 }
 

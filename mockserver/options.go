@@ -32,6 +32,24 @@ type Options struct {
 	// tags verbatim, W/ included, as table stores do.
 	WeakETags bool
 
+	// WeakWindow, when positive, imitates Apache httpd: for this long after
+	// each write, GET and HEAD give the document's ETag weak (W/"7"), then
+	// strong ("7"). If-Match compares strongly, so a weak tag never
+	// matches, and no tag does while the document's is weak. Zero: off.
+	// It excludes WeakETags and VersionField. See also ApacheOptions.
+	WeakWindow time.Duration
+
+	// NoWriteETag leaves the ETag and the document out of successful write
+	// answers (200 becomes 204), as Apache httpd's mod_dav answers a PUT.
+	NoWriteETag bool
+
+	// NonAtomicCheck, when positive, checks a write's preconditions, then
+	// lets other requests in for this long before committing it, so that
+	// two writes carrying the same If-Match can both succeed (a lost
+	// update), as with Apache httpd's mod_dav. Zero: check and commit are
+	// one atomic step.
+	NonAtomicCheck time.Duration
+
 	// ConflictBody makes a stale-version answer (409/412) carry the current
 	// document as application/json, with its ETag and a Content-Location of
 	// the request path, instead of a problem body.
@@ -93,7 +111,7 @@ func (o Options) Validate() error {
 	if strings.ContainsAny(o.IdempotencyHeader, " :\t\r\n") {
 		return fmt.Errorf("mockserver: IdempotencyHeader %q is not a header name", o.IdempotencyHeader)
 	}
-	return o.Faults.Validate()
+	return errors.Join(o.validateWeak(), o.Faults.Validate())
 }
 
 // withDefaults resolves every zero value to its documented meaning, on a

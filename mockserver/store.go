@@ -3,15 +3,17 @@ package mockserver
 import (
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // document is the state of one path. Bodies are never modified in place once
 // stored, so answers may share them without copying.
 type document struct {
 	body    []byte
-	etag    string // as sent in the ETag header, e.g. "7" or W/"7"
-	version string // the version field's value in VersionField mode
-	gen     int64  // writes of this document since it was created
+	etag    string    // as sent in the ETag header, e.g. "7" or W/"7"
+	version string    // the version field's value in VersionField mode
+	gen     int64     // writes of this document since it was created
+	written time.Time // when this version was committed (Options.WeakWindow)
 
 	// history holds older versions, oldest first, for stale reads.
 	history []revision
@@ -28,7 +30,7 @@ type revision struct {
 // fails if the pointer cannot be placed. h.mu must be held.
 func (h *Handler) commitLocked(path string, body []byte) (*document, error) {
 	cur := h.docs[path]
-	next := &document{gen: 1}
+	next := &document{gen: 1, written: time.Now()}
 	if cur != nil {
 		next.gen = cur.gen + 1
 	}

@@ -44,6 +44,7 @@ Examples:
   ifmatch-mockserver -addr 127.0.0.1:8080 -seed-doc '/counter={"n":0}'
   ifmatch-mockserver -stale-status 409 -conflict-body
   ifmatch-mockserver -version-field /_rev              # CouchDB style, ?rev=
+  ifmatch-mockserver -apache                           # weak ETags after writes, as Apache httpd
   ifmatch-mockserver -drop-rate 0.2 -error-rate 0.1 -retry-after 1s -seed 42
   curl -X PUT localhost:8080/_mock/faults -d '{"stale_read_rate":1}'
   curl localhost:8080/_mock/stats
@@ -87,6 +88,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&o.IdempotencyHeader, "idempotency-header", "Idempotency-Key", "`name` of the idempotency key header")
 	fs.IntVar(&o.History, "history", 8, "old versions kept per document for stale reads; negative keeps none")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the fault random source")
+	applyApache := apacheFlags(fs, o)
 
 	fs.DurationVar(&f.Latency, "latency", 0, "latency added to every document request")
 	fs.DurationVar(&f.LatencyJitter, "latency-jitter", 0, "plus a uniform random latency up to this")
@@ -104,6 +106,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		}
 		return c, fmt.Errorf("%w: %v", errUsage, err)
 	}
+	applyApache()
 	if fs.NArg() > 0 {
 		fmt.Fprintf(out, "unexpected arguments: %q\n", fs.Args())
 		fs.Usage()

@@ -2,7 +2,7 @@
 # Starts (installing if missing) the real servers the integration tests use,
 # on 127.0.0.1, and prints their URLs as shell assignments:
 #
-#   eval "$(scripts/peers/start-all.sh)"   # sets LIGHTTPD_URL and POUCHDB_URL
+#   eval "$(scripts/peers/start-all.sh)"   # sets LIGHTTPD_URL, POUCHDB_URL and APACHE_URL
 #   go test -race -count=1 ./integration/...
 #   scripts/peers/stop-all.sh
 #
@@ -11,8 +11,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 lighttpd=$("$here/lighttpd-webdav.sh")
 pouchdb=$("$here/pouchdb-server.sh")
-for line in "$lighttpd" "$pouchdb"; do
+apache=$("$here/apache-webdav.sh")
+for line in "$lighttpd" "$pouchdb" "$apache"; do
   name=${line%%=*} value=${line#*=}
-  case $name in LIGHTTPD_URL|POUCHDB_URL) ;; *) echo "start-all.sh: unexpected output: $line" >&2; exit 1;; esac
+  case $name in LIGHTTPD_URL|POUCHDB_URL|APACHE_URL) ;; *) echo "start-all.sh: unexpected output: $line" >&2; exit 1;; esac
   printf 'export %s=%q\n' "$name" "$value"
 done

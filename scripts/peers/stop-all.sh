@@ -6,4 +6,5 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rc=0
 "$here/lighttpd-webdav.sh" stop || rc=1
 "$here/pouchdb-server.sh" stop || rc=1
+"$here/apache-webdav.sh" stop || rc=1
 exit $rc
