@@ -1,6 +1,9 @@
 package ifmatch
 
-import "context"
+import (
+	"context"
+	"net/http"
+)
 
 // Writes that replace one version (Create, Put, Delete, and requests sent
 // through Do as they are): the caller meant that version, so a conflict
@@ -25,6 +28,12 @@ func (c *Client) writeOnce(ctx context.Context, t *target, r *request, version s
 		return nil, err
 	}
 	s := c.learnWrite(t, r.method, r.body, x)
+	if version == "" && r.method == http.MethodPut && s.etag != "" {
+		// Create: nobody could have read the resource before, and its
+		// caller holds the document it wrote: Put and Delete may replace
+		// it without a read.
+		c.cache.putRead(t.key, s, x.header.Values("Vary"), t.all)
+	}
 	learned(ctx, t, s)
 	return l.response(x, s.etag, committedBody(s, r, x)), nil
 }
