@@ -119,7 +119,11 @@ func problemType(t *testing.T, r reply) string {
 func wantStatus(t *testing.T, r reply, want int) {
 	t.Helper()
 	if r.status != want {
-		t.Fatalf("status = %d, want %d (body %s)", r.status, want, r.body)
+		body := r.body
+		if len(body) > 300 {
+			body = body[:300] + "..."
+		}
+		t.Fatalf("status = %d, want %d (body %s)", r.status, want, body)
 	}
 }
 
