@@ -57,9 +57,27 @@ type cacheEntry struct {
 	varyVals string   // the request's values of those headers
 }
 
+// entryOverhead is the heap an entry holds besides its strings and body:
+// the LRU's list element with the key and the entry in it (176 bytes), and
+// its share of the LRU's map, 70 to 110 bytes as the map fills and grows;
+// TestCacheBytesMatchesHeap measures it.
+const entryOverhead = 256
+
+// size is the heap an entry holds, its key's URL aside (see urlSize), so
+// that CacheBytes bounds what a user can budget.
 func (e *cacheEntry) size() int64 {
-	return int64(len(e.etag)+len(e.body)+len(e.varyVals)) + 128
+	n := entryOverhead + heapBytes(len(e.etag)) + heapBytes(cap(e.body)) + heapBytes(len(e.varyVals))
+	if len(e.varyKeys) > 0 {
+		n += heapBytes(cap(e.varyKeys) * 16) // string headers
+		for _, k := range e.varyKeys {
+			n += heapBytes(len(k))
+		}
+	}
+	return n
 }
+
+// urlSize is the heap a key's URL holds.
+func urlSize(k cacheKey) int64 { return heapBytes(len(k.url)) }
 
 // etagCache maps resources to their last known version and document. It is
 // bounded by entries and bytes (least recently used first out) and safe for
@@ -83,7 +101,7 @@ func newETagCache(entries int, maxBytes int64) *etagCache {
 	}
 	c := &etagCache{maxBytes: maxBytes}
 	c.lru, _ = simplelru.NewLRU(entries, func(k cacheKey, e cacheEntry) {
-		c.bytes -= e.size() + int64(len(k.url))
+		c.bytes -= e.size() + urlSize(k)
 		if !c.forgetting {
 			c.evictions.Add(1)
 		}
@@ -133,10 +151,10 @@ func (c *etagCache) put(k cacheKey, s snapshot, vary []string, h http.Header) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.lru.Peek(k); ok {
-		c.bytes -= old.size() + int64(len(k.url))
+		c.bytes -= old.size() + urlSize(k)
 	}
 	c.lru.Add(k, e)
-	c.bytes += e.size() + int64(len(k.url))
+	c.bytes += e.size() + urlSize(k)
 	for c.maxBytes > 0 && c.bytes > c.maxBytes {
 		if _, _, ok := c.lru.RemoveOldest(); !ok {
 			break
