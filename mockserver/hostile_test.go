@@ -73,6 +73,7 @@ func TestHostileBodiesAreBoundedInMemory(t *testing.T) {
 					t.Errorf("body %s does not name the limit", r.body)
 				}
 			}
+			t.Logf("a %d-byte body: %d, allocated %.1f MB", len(tt.body), r.status, float64(n)/(1<<20))
 			if n > tt.maxAlloc {
 				t.Errorf("a %d-byte body allocated %d MB, want at most %d MB", len(tt.body), n>>20, tt.maxAlloc>>20)
 			}
@@ -128,6 +129,7 @@ func TestJSONPatchCannotAmplify(t *testing.T) {
 			if doc, _, _ := srv.Doc("/doc"); len(doc) != len(tt.seed) {
 				t.Errorf("the document has %d bytes, want the %d seeded", len(doc), len(tt.seed))
 			}
+			t.Logf("a %d-byte patch: %d, allocated %.1f MB", len(tt.patch), r.status, float64(n)/(1<<20))
 			if n > 256<<20 {
 				t.Errorf("a %d-byte patch allocated %d MB, want at most 256 MB", len(tt.patch), n>>20)
 			}
