@@ -35,13 +35,29 @@ type cacheEntry struct {
 	varyVals string   // the request's values of those headers
 }
 
+// entryOverhead is the heap an entry holds besides its strings and body:
+// the LRU's list element with the key and the entry in it (216 bytes, the
+// read version's string and slice headers included), and its share of the
+// LRU's map, 70 to 110 bytes as the map fills and grows;
+// TestCacheBytesMatchesHeap measures it.
+const entryOverhead = 296
+
+// size is the heap an entry holds, its key's URL aside (see urlSize), so
+// that CacheBytes bounds what a user can budget.
 func (e *cacheEntry) size() int64 {
-	n := int64(len(e.etag)+len(e.body)+len(e.varyVals)) + 128
+	n := entryOverhead + heapBytes(len(e.etag)) + heapBytes(cap(e.body)) + heapBytes(len(e.varyVals))
+	if len(e.varyKeys) > 0 {
+		n += heapBytes(cap(e.varyKeys) * 16) // string headers
+		for _, k := range e.varyKeys {
+			n += heapBytes(len(k))
+		}
+	}
+	// The version a caller read, where it is not the newest one.
 	if e.read.etag != e.etag {
-		n += int64(len(e.read.etag))
+		n += heapBytes(len(e.read.etag))
 	}
 	if !sameBytes(e.read.body, e.body) {
-		n += int64(len(e.read.body))
+		n += heapBytes(cap(e.read.body))
 	}
 	return n
 }
@@ -50,6 +66,9 @@ func (e *cacheEntry) size() int64 {
 func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
+
+// urlSize is the heap a key's URL holds.
+func urlSize(k cacheKey) int64 { return heapBytes(len(k.url)) }
 
 // etagCache maps resources to their last known version and document. It is
 // bounded by entries and bytes (least recently used first out) and safe for
@@ -73,7 +92,7 @@ func newETagCache(entries int, maxBytes int64) *etagCache {
 	}
 	c := &etagCache{maxBytes: maxBytes}
 	c.lru, _ = simplelru.NewLRU(entries, func(k cacheKey, e cacheEntry) {
-		c.bytes -= e.size() + int64(len(k.url))
+		c.bytes -= e.size() + urlSize(k)
 		if !c.forgetting {
 			c.evictions.Add(1)
 		}
@@ -148,7 +167,7 @@ func (c *etagCache) store(k cacheKey, s snapshot, vary []string, h http.Header, 
 	defer c.mu.Unlock()
 	old, ok := c.lru.Peek(k)
 	if ok {
-		c.bytes -= old.size() + int64(len(k.url))
+		c.bytes -= old.size() + urlSize(k)
 		if !read && old.varyVals == e.varyVals {
 			e.read = old.read
 			if c.maxBytes < 0 || e.size() > c.maxBytes {
@@ -157,7 +176,7 @@ func (c *etagCache) store(k cacheKey, s snapshot, vary []string, h http.Header, 
 		}
 	}
 	c.lru.Add(k, e)
-	c.bytes += e.size() + int64(len(k.url))
+	c.bytes += e.size() + urlSize(k)
 	for c.maxBytes > 0 && c.bytes > c.maxBytes {
 		if _, _, ok := c.lru.RemoveOldest(); !ok {
 			break

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -13,7 +14,7 @@ import (
 //	GET    /_mock/stats        Stats
 //	DELETE /_mock/stats        ResetStats
 //	GET    /_mock/faults       Faults
-//	PUT    /_mock/faults       SetFaults (missing fields are zero), answers the new Faults
+//	PUT    /_mock/faults       SetFaults from a JSON object (missing fields are zero), answers the new Faults
 //	GET    /_mock/docs/<path>  Doc of /<path>, with its ETag
 //	PUT    /_mock/docs/<path>  SetDoc of /<path>
 //	DELETE /_mock/docs/<path>  DeleteDoc of /<path>
@@ -56,6 +57,11 @@ func (h *Handler) adminFaults(w http.ResponseWriter, r *http.Request) {
 		}
 		var f Faults
 		err := json.Unmarshal(body, &f)
+		if err == nil && jsonKind(body) != "object" {
+			// json.Unmarshal takes null as "no change", which here would
+			// silently switch every fault off
+			err = errors.New("mockserver: faults: want a JSON object, not " + jsonKind(body))
+		}
 		if err == nil {
 			err = f.Validate()
 		}

@@ -148,7 +148,7 @@ func (h *Handler) stale(status int, cur *document, path, detail string) *respons
 	var r *response
 	if h.opts.ConflictBody && cur != nil {
 		r = docResponse(status, cur.body, h.servedETag(cur))
-		r.header.Set("Content-Location", path)
+		r.header.Set("Content-Location", escapePath(path))
 	} else {
 		title := "Precondition Failed"
 		if status == http.StatusConflict {

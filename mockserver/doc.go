@@ -17,15 +17,35 @@
 //
 // GET and HEAD answer 200 with the document, Content-Type application/json
 // and a strong ETag such as "7"; with a matching If-None-Match, 304. PUT
-// stores a JSON body (Content-Type absent, application/json or */*+json):
-// 201 on create, 200 on update, with the stored document and its ETag.
-// PATCH takes application/json-patch+json (RFC 6902) or
-// application/merge-patch+json (RFC 7396) and answers 200. DELETE answers
+// stores a JSON body (Content-Type application/json or */*+json; without
+// one it is a 415): 201 on create, with a percent-encoded Location, 200 on
+// update, with the stored document and its ETag. PATCH takes
+// application/json-patch+json (RFC 6902) or application/merge-patch+json
+// (RFC 7396) and answers 200; a JSON Patch may replace the whole document
+// (path "") with an object or an array, but not remove it or replace it
+// with a scalar (a 422 that says to PUT or DELETE instead). DELETE answers
 // 204. A write honors If-Match and If-None-Match (list syntax and "*"); a
 // stale one is answered with 412. Error answers carry an RFC 9457 problem
 // body whose type is one of the Problem* constants: 400 for a malformed
-// body or patch, 404 for a missing document, 415 for a media type, 422 for
-// a patch that does not apply.
+// body, patch or path, 404 for a missing document, 413 for a body too
+// large, 415 for a media type, 422 for a patch that does not apply.
+//
+// A document's key is its percent-decoded path as sent: /a, /a/ and //a
+// are three documents. The query is ignored (except the version parameter
+// in VersionField mode). A path with a "." or ".." segment is refused with
+// 400 rather than resolved, so that no two URLs name one document.
+//
+// # Limits
+//
+// The server shares its process with the tests that use it, so a request
+// cannot make it hold or do much: a body is at most 8 MiB (413); its arrays
+// and objects nest at most 64 deep, and its bytes weighted by nesting (each
+// byte counted once per array or object around it) are at most 32 MiB
+// (400), which bounds what the patch library copies when it decodes. The
+// document a patch produces obeys the same limits (422), and a JSON
+// Patch's copy operations may add at most 8 MiB. SetDoc refuses what a
+// request could not store. Stats counts methods outside RFC 9110 and
+// PATCH under "OTHER".
 //
 // # Modes
 //
@@ -76,7 +96,7 @@
 //	GET    /_mock/stats        counters (Stats as JSON)
 //	DELETE /_mock/stats        reset the counters
 //	GET    /_mock/faults       current faults, durations as "5ms"
-//	PUT    /_mock/faults       replace the faults; missing fields are zero
+//	PUT    /_mock/faults       replace the faults from a JSON object; missing fields are zero
 //	GET    /_mock/docs/<path>  document /<path> with its ETag, bypassing faults
 //	PUT    /_mock/docs/<path>  write /<path> as an external writer
 //	DELETE /_mock/docs/<path>  delete /<path> as an external writer
@@ -87,5 +107,7 @@
 //
 //	go run github.com/ifmatch/ifmatch/cmd/ifmatch-mockserver -addr 127.0.0.1:8080 -stale-status 409 -drop-rate 0.1
 //
-// It has a flag for every option and fault; -h lists them.
+// It has a flag for every option and fault; -h lists them. Its timeouts
+// (-read-header-timeout 5s, -read-timeout 15s, -idle-timeout 15s,
+// -write-timeout none) close connections that trickle or sit idle.
 package mockserver

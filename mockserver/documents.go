@@ -10,14 +10,6 @@ import (
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
-
-	"github.com/ifmatch/ifmatch/internal/patchfix"
-)
-
-// Patch media types (RFC 6902 and RFC 7396).
-const (
-	jsonPatchType  = "application/json-patch+json"
-	mergePatchType = "application/merge-patch+json"
 )
 
 // read answers GET and HEAD, possibly from an older version.
@@ -122,19 +114,8 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 		delete(h.docs, wr.path)
 		return &response{status: http.StatusNoContent, header: http.Header{}, committed: true}
 	case http.MethodPatch:
-		var err error
-		if wr.merge != nil {
-			next, err = jsonpatch.MergePatch(cur.body, wr.merge)
-		} else {
-			opts := jsonpatch.NewApplyOptions()
-			opts.SupportNegativeIndices = false
-			opts.EscapeHTML = false
-			// json-patch/v5 with the SDK's workaround for its pointer bugs
-			next, err = patchfix.Apply(wr.patch, cur.body, opts)
-		}
-		if err != nil {
-			return problem(http.StatusUnprocessableEntity, ProblemPatchFailed, "Unprocessable Content",
-				"the patch does not apply: "+err.Error(), wr.path)
+		if next, resp = applyPatch(cur.body, wr); resp != nil {
+			return resp
 		}
 	}
 	stored, err := h.commitLocked(wr.path, next)
@@ -152,7 +133,7 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 	}
 	resp = docResponse(status, stored.body, stored.etag)
 	if status == http.StatusCreated {
-		resp.header.Set("Location", wr.path)
+		resp.header.Set("Location", escapePath(wr.path))
 	}
 	resp.committed = true
 	h.bareWriteAnswer(resp)
@@ -174,8 +155,11 @@ func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *resp
 	var versionSource []byte // the JSON that may carry the version field
 	switch r.Method {
 	case http.MethodPut:
-		if ct != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 			return nil, unsupported(wr, ct)
+		}
+		if resp := checkBody(body, wr.path); resp != nil {
+			return nil, resp
 		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, body); err != nil {
@@ -184,12 +168,22 @@ func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *resp
 		}
 		wr.doc, versionSource = buf.Bytes(), buf.Bytes()
 	case http.MethodPatch:
+		if mt != jsonPatchType && mt != mergePatchType {
+			return nil, unsupported(wr, ct)
+		}
+		if resp := checkBody(body, wr.path); resp != nil {
+			return nil, resp
+		}
 		switch mt {
 		case jsonPatchType:
 			p, err := jsonpatch.DecodePatch(body)
 			if err != nil {
 				return nil, problem(http.StatusBadRequest, ProblemInvalidPatch, "Bad Request",
 					"the body is not a JSON Patch: "+err.Error(), wr.path)
+			}
+			if err := checkRootOps(p); err != nil {
+				return nil, problem(http.StatusUnprocessableEntity, ProblemPatchFailed, "Unprocessable Content",
+					"the patch does not apply: "+err.Error(), wr.path)
 			}
 			wr.patch = p
 		case mergePatchType:
@@ -198,8 +192,6 @@ func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *resp
 					"the body is not a JSON Merge Patch: invalid JSON", wr.path)
 			}
 			wr.merge, versionSource = body, body
-		default:
-			return nil, unsupported(wr, ct)
 		}
 	}
 	if h.versionPtr != nil {

@@ -19,6 +19,7 @@ func Example() {
 	_, _ = srv.SetDoc("/counter", []byte(`{"n":5}`)) // someone else writes
 
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/counter", strings.NewReader(`{"n":2}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("If-Match", etag)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
@@ -38,6 +39,7 @@ func ExampleOptions_conflictBody() {
 	_, _ = srv.SetDoc("/doc", []byte(`{"n":1}`))
 
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/doc", strings.NewReader(`{"n":2}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("If-Match", `"stale"`)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
@@ -59,6 +61,7 @@ func ExampleOptions_versionField() {
 
 	for _, body := range []string{`{"n":2}`, `{"_rev":"` + rev + `","n":2}`} {
 		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/db/doc", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := srv.Client().Do(req)
 		if err != nil {
 			fmt.Println(err)
@@ -82,6 +85,7 @@ func ExampleHandler_SetFaults() {
 
 	srv.SetFaults(mockserver.Faults{DropRate: 1})
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/doc", strings.NewReader(`{"n":1}`))
+	req.Header.Set("Content-Type", "application/json")
 	_, err := client.Do(req)
 	doc, _, _ := srv.Doc("/doc")
 	fmt.Println(err != nil, string(doc), srv.Stats().Faults.Drops)

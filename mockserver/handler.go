@@ -87,7 +87,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.Requests == nil {
 			s.Requests = make(map[string]int64)
 		}
-		s.Requests[r.Method+" "+outcome]++
+		s.Requests[methodBucket(r.Method)+" "+outcome]++
 		if resp != nil && resp.committed {
 			s.Commits++
 		}
@@ -116,6 +116,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveDocument runs a document request through the faults and processing.
 // It returns the answer and, when no answer is to be sent, why.
 func (h *Handler) serveDocument(r *http.Request, d *decision) (resp *response, abort string) {
+	// the body first, as a server reads a request before answering it: a
+	// read deadline (the standalone server's -read-timeout) then bounds a
+	// client trickling its body, whatever the injected latency
+	var body []byte
+	if isWrite(r.Method) {
+		if body, resp = readBody(r); resp != nil {
+			return resp, ""
+		}
+	}
 	if d.delay > 0 {
 		d.note("latency")
 		h.count(func(s *Stats) { s.Faults.Delayed++ })
@@ -133,7 +142,7 @@ func (h *Handler) serveDocument(r *http.Request, d *decision) (resp *response, a
 		h.count(func(s *Stats) { s.Faults.Resets++ })
 		return nil, "reset"
 	}
-	resp = h.process(r, d)
+	resp = h.process(r, body, d)
 	if resp.committed && d.drop {
 		d.note("drop")
 		h.count(func(s *Stats) { s.Faults.Drops++ })
@@ -145,24 +154,25 @@ func (h *Handler) serveDocument(r *http.Request, d *decision) (resp *response, a
 // note records a fault that took effect, for the request's log record.
 func (d *decision) note(fault string) { d.applied = append(d.applied, fault) }
 
-// maxBody bounds request bodies.
-const maxBody = 8 << 20
+// isWrite reports whether a document request carries a body to read.
+func isWrite(method string) bool {
+	return method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
+}
 
 // process answers a request that got past the faults: reads, and writes
-// through the idempotency store when a key is sent.
-func (h *Handler) process(r *http.Request, d *decision) *response {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+// (whose body has been read) through the idempotency store when a key is
+// sent.
+func (h *Handler) process(r *http.Request, body []byte, d *decision) *response {
+	if resp := checkPath(r.URL.Path); resp != nil {
+		return resp
+	}
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		return h.read(r, d)
-	case http.MethodPut, http.MethodPatch, http.MethodDelete:
-	default:
+	case !isWrite(r.Method):
 		resp := problem(http.StatusMethodNotAllowed, ProblemMethodNotAllowed, "Method Not Allowed",
 			"documents support GET, HEAD, PUT, PATCH and DELETE", r.URL.Path)
 		resp.header.Set("Allow", "GET, HEAD, PUT, PATCH, DELETE")
-		return resp
-	}
-	body, resp := readBody(r)
-	if resp != nil {
 		return resp
 	}
 	key := r.Header.Get(h.opts.IdempotencyHeader)
@@ -198,8 +208,9 @@ func readBody(r *http.Request) ([]byte, *response) {
 // SetDoc stores doc at path as an external writer would, bypassing
 // preconditions and faults, and returns its new ETag. It is counted in
 // Stats.ExternalWrites, not Stats.Commits. doc must be valid JSON (a JSON
-// object in VersionField mode, whose version field the server sets), and
-// path must start with "/" and not with AdminPrefix.
+// object in VersionField mode, whose version field the server sets) within
+// the limits of a request body (see the package docs), and path must start
+// with "/", not with AdminPrefix, and have no "." or ".." segment.
 func (h *Handler) SetDoc(path string, doc []byte) (etag string, err error) {
 	d, _, err := h.setDoc(path, doc)
 	if err != nil {
@@ -210,8 +221,14 @@ func (h *Handler) SetDoc(path string, doc []byte) (etag string, err error) {
 
 // setDoc is SetDoc, also reporting whether the document was created.
 func (h *Handler) setDoc(path string, doc []byte) (stored document, created bool, err error) {
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, AdminPrefix) {
-		return document{}, false, fmt.Errorf("mockserver: document path %q: want a path starting with / outside %s", path, AdminPrefix)
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, AdminPrefix) || hasDotSegment(path) {
+		return document{}, false, fmt.Errorf("mockserver: document path %q: want a path starting with / outside %s, without . or .. segments", path, AdminPrefix)
+	}
+	if len(doc) > maxBody {
+		return document{}, false, fmt.Errorf("mockserver: document %s: %d bytes; the limit is %d", path, len(doc), maxBody)
+	}
+	if err := checkNesting(doc); err != nil {
+		return document{}, false, fmt.Errorf("mockserver: document %s %w", path, err)
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, doc); err != nil {

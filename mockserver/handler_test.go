@@ -12,15 +12,16 @@ import (
 func TestMethods(t *testing.T) {
 	const jp, mp = "application/json-patch+json", "application/merge-patch+json"
 	tests := []struct {
-		name     string
-		method   string
-		path     string
-		body     string
-		header   []string
-		want     int
-		wantType string // problem type, for error answers
-		wantBody string // exact body, when set
-		wantDoc  string // /doc afterwards, when set; "-" for deleted
+		name       string
+		method     string
+		path       string
+		body       string
+		header     []string
+		want       int
+		wantType   string // problem type, for error answers
+		wantBody   string // exact body, when set
+		wantDetail string // in the problem's detail, when set
+		wantDoc    string // /doc afterwards, when set; "-" for deleted
 	}{
 		{name: "GET", method: "GET", path: "/doc", want: 200, wantBody: `{"n":1}`},
 		{name: "GET missing", method: "GET", path: "/nope", want: 404, wantType: mockserver.ProblemNotFound},
@@ -50,6 +51,12 @@ func TestMethods(t *testing.T) {
 		{name: "PUT text/plain", method: "PUT", path: "/doc", body: `{}`, header: []string{"Content-Type", "text/plain"}, want: 415, wantType: mockserver.ProblemUnsupportedMediaType},
 		{name: "PUT +json type", method: "PUT", path: "/doc", body: `{}`, header: []string{"Content-Type", "application/vnd.x+json; charset=utf-8"}, want: 200},
 		{name: "PUT malformed type", method: "PUT", path: "/doc", body: `{}`, header: []string{"Content-Type", "application/"}, want: 415},
+		{name: "PUT no type", method: "PUT", path: "/doc", body: `{}`, header: []string{"Content-Type", ""}, want: 415, wantType: mockserver.ProblemUnsupportedMediaType, wantDoc: `{"n":1}`},
+		{name: "PUT query is not part of the key", method: "PUT", path: "/doc?x=1", body: `{"n":2}`, want: 200, wantDoc: `{"n":2}`},
+		{name: "PUT dot segment", method: "PUT", path: "/a/../doc", body: `{"n":2}`, want: 400, wantType: mockserver.ProblemBadRequest, wantDoc: `{"n":1}`},
+		{name: "PUT encoded dot segment", method: "PUT", path: "/a/%2e%2E/doc", body: `{"n":2}`, want: 400, wantType: mockserver.ProblemBadRequest, wantDoc: `{"n":1}`},
+		{name: "GET dot segment", method: "GET", path: "/./doc", want: 400, wantType: mockserver.ProblemBadRequest},
+		{name: "GET dots in a name", method: "GET", path: "/..doc", want: 404, wantType: mockserver.ProblemNotFound},
 
 		{name: "PATCH merge", method: "PATCH", path: "/doc", body: `{"m":2}`, header: []string{"Content-Type", mp}, want: 200, wantBody: `{"n":1,"m":2}`},
 		{name: "PATCH json-patch", method: "PATCH", path: "/doc", body: `[{"op":"replace","path":"/n","value":"<b>"}]`, header: []string{"Content-Type", jp}, want: 200, wantBody: `{"n":"<b>"}`},
@@ -62,6 +69,14 @@ func TestMethods(t *testing.T) {
 		{name: "PATCH malformed merge patch", method: "PATCH", path: "/doc", body: `{`, header: []string{"Content-Type", mp}, want: 400, wantType: mockserver.ProblemInvalidPatch},
 		{name: "PATCH failing test op", method: "PATCH", path: "/doc", body: `[{"op":"test","path":"/n","value":2},{"op":"remove","path":"/n"}]`, header: []string{"Content-Type", jp}, want: 422, wantType: mockserver.ProblemPatchFailed, wantDoc: `{"n":1}`},
 		{name: "PATCH path not found", method: "PATCH", path: "/doc", body: `[{"op":"remove","path":"/x"}]`, header: []string{"Content-Type", jp}, want: 422, wantType: mockserver.ProblemPatchFailed},
+		{name: "PATCH replace root with object", method: "PATCH", path: "/doc", body: `[{"op":"replace","path":"","value":{"m":2}}]`, header: []string{"Content-Type", jp}, want: 200, wantDoc: `{"m":2}`},
+		{name: "PATCH replace root with array", method: "PATCH", path: "/doc", body: `[{"op":"add","path":"","value":[1]}]`, header: []string{"Content-Type", jp}, want: 200, wantDoc: `[1]`},
+		{name: "PATCH test root", method: "PATCH", path: "/doc", body: `[{"op":"test","path":"","value":{"n":1}},{"op":"add","path":"/m","value":2}]`, header: []string{"Content-Type", jp}, want: 200, wantDoc: `{"n":1,"m":2}`},
+		{name: "PATCH replace root with number", method: "PATCH", path: "/doc", body: `[{"op":"replace","path":"","value":5}]`, header: []string{"Content-Type", jp}, want: 422, wantType: mockserver.ProblemPatchFailed, wantDetail: "not a number; PUT the document instead", wantDoc: `{"n":1}`},
+		{name: "PATCH remove root", method: "PATCH", path: "/doc", body: `[{"op":"remove","path":""}]`, header: []string{"Content-Type", jp}, want: 422, wantType: mockserver.ProblemPatchFailed, wantDetail: "DELETE it instead"},
+		{name: "PATCH move onto root", method: "PATCH", path: "/doc", body: `[{"op":"move","from":"/n","path":""}]`, header: []string{"Content-Type", jp}, want: 422, wantType: mockserver.ProblemPatchFailed, wantDetail: "does not move onto the whole document", wantDoc: `{"n":1}`},
+		{name: "PATCH copy onto root", method: "PATCH", path: "/doc", body: `[{"op":"copy","from":"/n","path":""}]`, header: []string{"Content-Type", jp}, want: 422, wantType: mockserver.ProblemPatchFailed, wantDetail: "does not copy onto"},
+		{name: "PATCH a number", method: "PATCH", path: "/num", body: `[{"op":"add","path":"/a","value":1}]`, header: []string{"Content-Type", jp}, want: 422, wantType: mockserver.ProblemPatchFailed, wantDetail: "the document is a number"},
 		{name: "PATCH missing doc", method: "PATCH", path: "/nope", body: `{}`, header: []string{"Content-Type", mp}, want: 404, wantType: mockserver.ProblemNotFound},
 
 		{name: "DELETE", method: "DELETE", path: "/doc", want: 204, wantBody: "", wantDoc: "-"},
@@ -74,6 +89,7 @@ func TestMethods(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := setup(t, mockserver.Options{})
 			etag := seed(t, srv, "/doc", `{"n":1}`)
+			seed(t, srv, "/num", `7`)
 			header := make([]string, len(tt.header))
 			for i, h := range tt.header {
 				header[i] = strings.ReplaceAll(h, "$etag", etag)
@@ -84,6 +100,12 @@ func TestMethods(t *testing.T) {
 				if got := problemType(t, r); got != tt.wantType {
 					t.Errorf("problem type = %q, want %q", got, tt.wantType)
 				}
+			}
+			if tt.wantDetail != "" && !strings.Contains(r.body, tt.wantDetail) {
+				t.Errorf("body %s lacks %q", r.body, tt.wantDetail)
+			}
+			if strings.Contains(r.body, "%!") {
+				t.Errorf("body %s has a formatting error", r.body)
 			}
 			if tt.wantBody != "" || (tt.want == 204 || tt.want == 304 || tt.method == "HEAD") {
 				if r.body != tt.wantBody {

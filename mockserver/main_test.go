@@ -60,7 +60,9 @@ func send(t *testing.T, c *http.Client, method, url, body string, header ...stri
 	return resp
 }
 
-// try is send for requests that may fail.
+// try is send for requests that may fail. A PUT is sent as
+// application/json unless header names a Content-Type; an empty one sends
+// none.
 func try(c *http.Client, method, url, body string, header ...string) (reply, error) {
 	var rd io.Reader
 	if body != "" {
@@ -70,7 +72,16 @@ func try(c *http.Client, method, url, body string, header ...string) (reply, err
 	if err != nil {
 		return reply{}, err
 	}
+	if method == http.MethodPut {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if http.CanonicalHeaderKey(header[i]) == "Content-Type" {
+			req.Header.Del("Content-Type")
+			if header[i+1] == "" {
+				continue
+			}
+		}
 		req.Header.Add(header[i], header[i+1])
 	}
 	resp, err := c.Do(req)
@@ -108,7 +119,11 @@ func problemType(t *testing.T, r reply) string {
 func wantStatus(t *testing.T, r reply, want int) {
 	t.Helper()
 	if r.status != want {
-		t.Fatalf("status = %d, want %d (body %s)", r.status, want, r.body)
+		body := r.body
+		if len(body) > 300 {
+			body = body[:300] + "..."
+		}
+		t.Fatalf("status = %d, want %d (body %s)", r.status, want, body)
 	}
 }
 

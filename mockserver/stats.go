@@ -1,6 +1,9 @@
 package mockserver
 
-import "maps"
+import (
+	"maps"
+	"net/http"
+)
 
 // Stats counts what a Handler did since it started or since ResetStats.
 // Admin endpoints are not counted.
@@ -8,6 +11,7 @@ type Stats struct {
 	// Requests counts document requests by "METHOD OUTCOME": the status
 	// ("PUT 412"), or for faults without an answer "PUT reset",
 	// "PUT dropped" and "GET canceled" (the client left during latency).
+	// Methods other than those of RFC 9110 and PATCH count as "OTHER".
 	Requests map[string]int64 `json:"requests"`
 	// Commits counts writes that changed state through HTTP (2xx PUT,
 	// PATCH, DELETE), including those whose answer was then dropped and
@@ -59,4 +63,16 @@ func (h *Handler) count(update func(s *Stats)) {
 	h.statsMu.Lock()
 	defer h.statsMu.Unlock()
 	update(&h.stats)
+}
+
+// methodBucket is the method as counted in Stats.Requests: the methods of
+// RFC 9110 and PATCH by name, any other as "OTHER", so that a client
+// inventing method names cannot grow the counters without bound.
+func methodBucket(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }

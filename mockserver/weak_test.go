@@ -19,6 +19,9 @@ func serve(h http.Handler, method, path, body string, header ...string) *httptes
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
+	if method == http.MethodPut && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
@@ -130,7 +133,7 @@ func TestNonAtomicCheck(t *testing.T) {
 				var wg sync.WaitGroup
 				codes := make([]int, 2)
 				for i := range codes {
-					wg.Go(func() { codes[i] = serve(h, "PUT", "/doc", `{"n":2}`, "If-Match", etag).Code })
+					wg.Go(func() { codes[i] = serve(h, "PUT", "/doc", `{"n":2}`, "If-Match", etag, "Content-Type", "application/json").Code })
 				}
 				wg.Wait()
 				ok := 0

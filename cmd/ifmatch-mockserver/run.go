@@ -21,11 +21,28 @@ var errUsage = errors.New("usage error")
 
 // config is what the command line asks for.
 type config struct {
-	addr    string
-	opts    mockserver.Options
-	docs    []seedDoc
-	verbose bool
+	addr     string
+	opts     mockserver.Options
+	docs     []seedDoc
+	verbose  bool
+	timeouts timeouts
 }
+
+// timeouts bound how long a client can hold a connection; zero means none.
+type timeouts struct {
+	readHeader time.Duration // the request line and headers; zero: as read
+	read       time.Duration // the whole request, body included
+	write      time.Duration // from the end of the headers to the end of the answer
+	idle       time.Duration // a keep-alive connection between requests
+}
+
+// Default timeouts: ample for loopback tests, short enough that trickled
+// bodies and idle connections do not pile up.
+const (
+	defaultReadHeaderTimeout = 5 * time.Second
+	defaultReadTimeout       = 15 * time.Second
+	defaultIdleTimeout       = 15 * time.Second
+)
 
 // seedDoc is a -seed-doc path=json flag.
 type seedDoc struct {
@@ -77,6 +94,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return nil
 	})
 
+	fs.DurationVar(&c.timeouts.readHeader, "read-header-timeout", defaultReadHeaderTimeout, "time a client has to send the request line and headers; 0: as -read-timeout")
+	fs.DurationVar(&c.timeouts.read, "read-timeout", defaultReadTimeout, "time a client has to send a whole request, body included; 0: none")
+	fs.DurationVar(&c.timeouts.write, "write-timeout", 0, "time to send an answer, counted from the end of the request headers and including injected latency; 0: none")
+	fs.DurationVar(&c.timeouts.idle, "idle-timeout", defaultIdleTimeout, "time a keep-alive connection may wait for its next request; 0: none")
+
 	fs.IntVar(&o.StaleStatus, "stale-status", 412, "`status` of a stale If-Match or failed If-None-Match: 412 or 409")
 	fs.BoolVar(&o.RequireIfMatch, "require-if-match", false, "answer 428 to writes of existing documents without If-Match")
 	fs.BoolVar(&o.WeakETags, "weak-etags", false, `hand out weak ETags (W/"7") and compare If-Match verbatim`)
@@ -112,6 +134,12 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		fs.Usage()
 		return c, errUsage
 	}
+	for _, d := range []time.Duration{c.timeouts.readHeader, c.timeouts.read, c.timeouts.write, c.timeouts.idle} {
+		if d < 0 {
+			fmt.Fprintf(out, "timeout %v is negative\n", d)
+			return c, fmt.Errorf("%w: timeout %v is negative", errUsage, d)
+		}
+	}
 	if err := c.opts.Validate(); err != nil {
 		fmt.Fprintln(out, err)
 		return c, fmt.Errorf("%w: %v", errUsage, err)
@@ -146,11 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	url := "http://" + ln.Addr().String()
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(h, c.timeouts, logger)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -158,7 +182,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		"require_if_match", c.opts.RequireIfMatch, "weak_etags", c.opts.WeakETags,
 		"conflict_body", c.opts.ConflictBody, "version_field", c.opts.VersionField,
 		"ignore_preconditions", c.opts.IgnorePreconditions, "idempotency", c.opts.Idempotency,
-		"seed", c.opts.Seed, "faults", faultsString(c.opts.Faults))
+		"seed", c.opts.Seed, "faults", faultsString(c.opts.Faults),
+		"read_header_timeout", c.timeouts.readHeader, "read_timeout", c.timeouts.read,
+		"write_timeout", c.timeouts.write, "idle_timeout", c.timeouts.idle)
 	fmt.Fprintf(stdout, "listening on %s\n", url)
 	if ready != nil {
 		ready(url)
@@ -187,4 +213,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 func faultsString(f mockserver.Faults) string {
 	b, _ := json.Marshal(f)
 	return string(b)
+}
+
+// newServer is the standalone server: the handler behind the timeouts. An
+// idle timeout of zero means none, not the read timeout as in net/http.
+func newServer(h http.Handler, t timeouts, logger *slog.Logger) *http.Server {
+	idle := t.idle
+	if idle == 0 {
+		idle = -1 // net/http: negative means no idle timeout
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       idle,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }

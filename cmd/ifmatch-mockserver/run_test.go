@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -60,6 +61,14 @@ func TestParseFlags(t *testing.T) {
 	if defaults.addr != "127.0.0.1:8080" || defaults.opts.StaleStatus != 412 || defaults.opts.Faults != (mockserver.Faults{ErrorStatus: 503}) {
 		t.Errorf("defaults = %+v, want 127.0.0.1:8080, 412, no faults", defaults)
 	}
+	wantTimeouts := timeouts{readHeader: 5 * time.Second, read: 15 * time.Second, idle: 15 * time.Second}
+	if defaults.timeouts != wantTimeouts {
+		t.Errorf("default timeouts = %+v, want %+v", defaults.timeouts, wantTimeouts)
+	}
+	c, err = parseFlags([]string{"-read-header-timeout", "1s", "-read-timeout", "2s", "-write-timeout", "3s", "-idle-timeout", "0"}, io.Discard)
+	if want := (timeouts{readHeader: time.Second, read: 2 * time.Second, write: 3 * time.Second}); err != nil || c.timeouts != want {
+		t.Errorf("timeouts = %+v (%v), want %+v", c.timeouts, err, want)
+	}
 }
 
 func TestParseFlagsErrors(t *testing.T) {
@@ -75,6 +84,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"seed doc without =", []string{"-seed-doc", "/a"}, "path=json"},
 		{"seed doc bad JSON", []string{"-seed-doc", "/a={"}, "invalid JSON"},
 		{"unknown flag", []string{"-nope"}, "-nope"},
+		{"negative timeout", []string{"-idle-timeout", "-1s"}, "timeout -1s is negative"},
 		{"argument", []string{"extra"}, "unexpected arguments"},
 	}
 	for _, tt := range tests {
@@ -100,7 +110,7 @@ func TestHelp(t *testing.T) {
 		"Examples:", "-stale-status", "-require-if-match", "-weak-etags", "-conflict-body", "-version-field",
 		"-version-param", "-ignore-preconditions", "-idempotency", "-seed", "-latency", "-latency-jitter",
 		"-error-rate", "-error-status", "-retry-after", "-reset-rate", "-drop-rate", "-interfere-rate",
-		"-stale-read-rate", "-seed-doc", "-v",
+		"-stale-read-rate", "-seed-doc", "-v", "-read-header-timeout", "-read-timeout", "-write-timeout", "-idle-timeout",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks %q", want)
@@ -153,11 +163,13 @@ func TestRun(t *testing.T) {
 		wantBody           string // substring
 	}{
 		{"GET", "/counter", "", nil, 200, `{"n":0}`},
-		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"0"`}, 409, "stale-version"},
-		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"1"`}, 200, `{"n":1}`},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"0"`, "Content-Type", "application/json"}, 409, "stale-version"},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"1"`, "Content-Type", "application/json"}, 200, `{"n":1}`},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"2"`}, 415, "unsupported-media-type"},
+		{"PUT", "/x%00y", `{}`, []string{"Content-Type", "application/json"}, 201, "{}"},
 		{"PUT", "/_mock/docs/other", `{"x":true}`, nil, 201, `{"x":true}`},
 		{"GET", "/other", "", nil, 200, `{"x":true}`},
-		{"GET", "/_mock/stats", "", nil, 200, `"commits":1`},
+		{"GET", "/_mock/stats", "", nil, 200, `"commits":2`},
 		{"PUT", "/_mock/faults", `{"error_rate":1}`, nil, 200, `"error_rate":1`},
 		{"GET", "/counter", "", nil, 503, "injected-fault"},
 		{"GET", "/_mock/faults", "", nil, 200, `"error_rate":1`},
@@ -199,5 +211,66 @@ func TestRunListenError(t *testing.T) {
 	err := run(context.Background(), []string{"-addr", "256.0.0.1:0"}, io.Discard, io.Discard, nil)
 	if err == nil {
 		t.Errorf("run on a bad address = nil, want an error")
+	}
+}
+
+// startRun runs the server with args on a free port until the test ends,
+// and returns its host:port.
+func startRun(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard,
+			func(url string) { urls <- url })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	select {
+	case url := <-urls:
+		return strings.TrimPrefix(url, "http://")
+	case err := <-done:
+		t.Fatalf("run ended before serving: %v", err)
+		return ""
+	}
+}
+
+// TestTimeouts holds connections open the ways a slow or idle client
+// does, against short timeouts, and checks that the server closes each
+// one. The 10 s bound only keeps a broken server from hanging the test.
+func TestTimeouts(t *testing.T) {
+	addr := startRun(t, "-read-header-timeout", "100ms", "-read-timeout", "200ms", "-idle-timeout", "200ms")
+	tests := []struct {
+		name, send string
+		wantReply  string // the start of what the server writes before closing, if it matters
+	}{
+		{"trickled headers", "GET /doc HTTP/1.1\r\nHost: x\r\n", ""},
+		{"trickled body", "PUT /doc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", "HTTP/1.1 400"},
+		{"idle keep-alive", "GET /_mock/stats HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, tt.send); err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			got, err := io.ReadAll(conn) // until the server closes
+			if err != nil {
+				t.Fatalf("the server kept the connection: %v (read %q)", err, got)
+			}
+			if !strings.HasPrefix(string(got), tt.wantReply) {
+				t.Errorf("the server wrote %q, want %q", got, tt.wantReply)
+			}
+		})
 	}
 }

@@ -48,6 +48,7 @@ func TestProxyFaults(t *testing.T) {
 			p := New(srv.URL, tt.f, 1)
 			defer p.Close()
 			req, _ := http.NewRequest(tt.method, p.URL+"/d", strings.NewReader(`{"n":2}`))
+			req.Header.Set("Content-Type", "application/json") // the mock refuses a PUT without it
 			tr := &http.Transport{}
 			defer tr.CloseIdleConnections()
 			resp, err := (&http.Client{Transport: tr}).Do(req)
