@@ -21,6 +21,8 @@ type clientFlags struct {
 	maxElapsed      time.Duration
 	timeout         time.Duration
 	retries         int
+	retryWaitMin    time.Duration
+	retryWaitMax    time.Duration
 	strategy        string
 	idempotencyKeys bool
 	idempotencyHdr  string
@@ -46,6 +48,8 @@ func newFlagSet(name, synopsis string, std stdio, cf *clientFlags) *flag.FlagSet
 	fs.DurationVar(&cf.maxElapsed, "max-elapsed", 0, "time budget per operation for conflict retries; 0: 30s")
 	fs.DurationVar(&cf.timeout, "timeout", 0, "timeout of each HTTP request; 0: 30s")
 	fs.IntVar(&cf.retries, "retries", 0, "transport retries per request (network errors, 408, 429, 5xx); 0: 4; negative: none")
+	fs.DurationVar(&cf.retryWaitMin, "retry-wait-min", 0, "shortest wait before a transport retry; 0: 50ms")
+	fs.DurationVar(&cf.retryWaitMax, "retry-wait-max", 0, "longest wait before a transport retry; 0: 2s")
 	fs.StringVar(&cf.strategy, "strategy", "apply-locally", "how patches are written: apply-locally (PUT the patched document) or send-patch (PATCH)")
 	fs.BoolVar(&cf.idempotencyKeys, "idempotency-keys", false, "send an Idempotency-Key with every write, so that a server honoring it settles lost answers")
 	fs.StringVar(&cf.idempotencyHdr, "idempotency-header", "", "`name` of the idempotency key header; default Idempotency-Key")
@@ -65,6 +69,8 @@ func (cf *clientFlags) options(std stdio) (*ifmatch.Options, error) {
 		MaxElapsed:        cf.maxElapsed,
 		AttemptTimeout:    cf.timeout,
 		RetryMax:          cf.retries,
+		RetryWaitMin:      cf.retryWaitMin,
+		RetryWaitMax:      cf.retryWaitMax,
 		IdempotencyKeys:   cf.idempotencyKeys,
 		IdempotencyHeader: cf.idempotencyHdr,
 		VersionField:      cf.versionField,
