@@ -119,12 +119,9 @@ type headerFlag []string
 
 func (h *headerFlag) String() string { return "" } // never show values
 
+// Set only collects: the flag package would quote a bad value in its
+// error, and the value may be a secret. headersFrom checks.
 func (h *headerFlag) Set(s string) error {
-	name, _, ok := strings.Cut(s, ":")
-	if !ok || !validHeaderName(strings.TrimSpace(name)) {
-		// The value may be a secret: only the name is ever shown.
-		return fmt.Errorf("want 'Name: value', got a header without a valid name before ':'")
-	}
 	*h = append(*h, s)
 	return nil
 }
@@ -148,8 +145,11 @@ func headersFrom(environ []string, flags []string) (http.Header, error) {
 	}
 	fromFlags := http.Header{}
 	for _, s := range flags {
-		name, v, _ := strings.Cut(s, ":")
+		name, v, ok := strings.Cut(s, ":")
 		name, v = strings.TrimSpace(name), strings.TrimSpace(v)
+		if !ok || !validHeaderName(name) {
+			return nil, errors.New("-H: want 'Name: value'; got a header without a valid name before ':'")
+		}
 		if !validHeaderValue(v) {
 			return nil, fmt.Errorf("-H %s: the value holds a control character", name)
 		}
