@@ -98,6 +98,7 @@ func runApply(ctx context.Context, args []string, std stdio) int {
 	if c == nil {
 		return code
 	}
+	defer c.CloseIdleConnections()
 	in, total, err := openInput(rest, std.in, base, sh, done)
 	if err != nil {
 		return usage(std, "%v", err)

@@ -44,6 +44,7 @@ func runEdit(ctx context.Context, args []string, std stdio) int {
 	}
 	o.ThreeWayPut = true
 	c := ifmatch.New(o)
+	defer c.CloseIdleConnections()
 	e := &editor{c: c, url: rest[0], std: std}
 	return e.run(ctx)
 }

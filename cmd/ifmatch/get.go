@@ -24,6 +24,7 @@ func runGet(ctx context.Context, args []string, std stdio) int {
 	if c == nil {
 		return code
 	}
+	defer c.CloseIdleConnections()
 	resp, err := c.Get(ctx, rest[0])
 	if err != nil {
 		fmt.Fprintln(std.err, err)

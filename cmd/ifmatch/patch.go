@@ -34,6 +34,7 @@ func runPatch(ctx context.Context, kind string, args []string, std stdio) int {
 	if c == nil {
 		return code
 	}
+	defer c.CloseIdleConnections()
 	send := c.Patch
 	if kind == "merge" {
 		send = c.MergePatch

@@ -3,8 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,12 +19,13 @@ import (
 	"github.com/ifmatch/ifmatch/mockserver"
 )
 
-// The real binary, stopped by SIGINT midway and run again with -resume:
-// every operation it started is reported, and in the end every operation
-// is applied exactly once (without faults), or as often as its reports
-// allow (with answers dropped after commit: a lost answer is unknown,
-// never ok, and may be applied again by the resumed run).
-func TestApplySIGINTThenResume(t *testing.T) {
+// The real binary, stopped by SIGINT (or SIGTERM) midway and run again
+// with -resume: every operation it started is reported, and in the end
+// every operation is applied exactly once (without faults), or as often as
+// its reports allow (with answers dropped after commit: a lost answer is
+// unknown, never ok, and may be applied again by the resumed run). A
+// second signal cancels the operations in flight, reported unknown.
+func TestApplySignals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -34,9 +38,10 @@ func TestApplySIGINTThenResume(t *testing.T) {
 	tests := []struct {
 		name   string
 		faults mockserver.Faults
+		signal os.Signal
 	}{
-		{"no faults", mockserver.Faults{Latency: 2 * time.Millisecond}},
-		{"answers dropped", mockserver.Faults{Latency: 2 * time.Millisecond, DropRate: 0.1}},
+		{"no faults", mockserver.Faults{Latency: 2 * time.Millisecond}, syscall.SIGINT},
+		{"answers dropped, SIGTERM", mockserver.Faults{Latency: 2 * time.Millisecond, DropRate: 0.1}, syscall.SIGTERM},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +65,7 @@ func TestApplySIGINTThenResume(t *testing.T) {
 			srv.SetFaults(tt.faults)
 			common := []string{"apply", "-concurrency", "4", "-retry-wait-min", "1ms", "-retry-wait-max", "5ms"}
 
-			// Run 1: SIGINT after 150 results.
+			// Run 1: a signal after 150 results.
 			cmd := exec.Command(bin, append(common, ops)...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -76,7 +81,7 @@ func TestApplySIGINTThenResume(t *testing.T) {
 			for n := 0; sc.Scan(); n++ {
 				out1.WriteString(sc.Text() + "\n")
 				if n == 150 {
-					if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+					if err := cmd.Process.Signal(tt.signal); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -131,6 +136,63 @@ func TestApplySIGINTThenResume(t *testing.T) {
 			}
 		})
 	}
+	t.Run("second signal cancels the operations in flight", func(t *testing.T) {
+		h := mockserver.NewHandler(mockserver.Options{})
+		arrived, release := make(chan struct{}, 10), make(chan struct{})
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived <- struct{}{}
+			<-release
+			h.ServeHTTP(w, r)
+		}))
+		defer ts.Close()
+		defer close(release)
+		var lines []string
+		for i := range 6 {
+			lines = append(lines, appendOp(fmt.Sprintf("op%d", i), fmt.Sprintf("%s/s/%d", ts.URL, i)))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "apply", "-concurrency", "4", "-grace", "1h")
+		cmd.Stdin = strings.NewReader(strings.Join(lines, "\n"))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		for range 4 { // four reads stuck at the server
+			<-arrived
+		}
+		// The first signal stops; a later one, once the command listens
+		// for it, cancels what is in flight despite -grace 1h.
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		var err error
+	wait:
+		for {
+			select {
+			case err = <-exited:
+				break wait
+			case <-tick.C:
+				if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+					t.Logf("signal: %v", err)
+				}
+			}
+		}
+		if code := exitCode(t, err); code != exitUnknown {
+			t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUnknown, stderr.String())
+		}
+		results := parseResults(t, stdout.String())
+		if len(results) != 4 {
+			t.Errorf("%d results, want the 4 in flight:\n%s", len(results), stdout.String())
+		}
+		for _, r := range results {
+			if r.Status != statusUnknown {
+				t.Errorf("result %+v, want unknown", r)
+			}
+		}
+	})
 }
 
 // exitCode is a finished command's exit status.
