@@ -23,6 +23,8 @@ object a line, each with an optional "id":
   {"id": "a2", "url": "https://api.example.com/items/2", "merge": {RFC 7396 object}}
 and writes one JSON line a started operation to stdout:
   {"id","line","url","status":"ok"|"failed"|"unknown","etag","attempts","error"}
+(URLs with userinfo and query values redacted). An operation without an
+"id" is known by its line number.
 Progress and a summary go to stderr. The exit status is 3 if an operation
 is unknown, else 1 if one failed or the run was interrupted, else 0.
 
@@ -35,6 +37,7 @@ type applyFlags struct {
 	concurrency int
 	rate        float64
 	resume      string
+	skipUnknown bool
 	shard       string
 	shards      int
 	progress    time.Duration
@@ -50,6 +53,7 @@ func runApply(ctx context.Context, args []string, std stdio) int {
 	fs.IntVar(&f.concurrency, "concurrency", 8, "operations in flight at once")
 	fs.Float64Var(&f.rate, "rate", 0, "operations started per second at most; 0: no limit")
 	fs.StringVar(&f.resume, "resume", "", "skip the operations that this earlier output `file` reports ok")
+	fs.BoolVar(&f.skipUnknown, "skip-unknown", false, "with -resume, also skip the operations reported unknown (check them by hand: they may have been applied)")
 	fs.StringVar(&f.shard, "shard", "", "run only shard `i/n` of the operations, chosen by URL; default from $JOB_COMPLETION_INDEX with -shards")
 	fs.IntVar(&f.shards, "shards", 0, "shard count, the shard index coming from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
 	fs.DurationVar(&f.progress, "progress", 10*time.Second, "interval of progress lines when stderr is not a terminal; 0: none")
@@ -81,17 +85,23 @@ func runApply(ctx context.Context, args []string, std stdio) int {
 		}
 	}
 	var done doneSet
+	if f.skipUnknown && f.resume == "" {
+		return usage(std, "-skip-unknown needs -resume")
+	}
 	if f.resume != "" {
 		var skipped, unknown int
-		done, skipped, unknown, err = loadDone(f.resume)
+		done, skipped, unknown, err = loadDone(f.resume, f.skipUnknown)
 		if err != nil {
 			return usage(std, "-resume: %v", err)
 		}
 		if skipped > 0 {
 			warn(fmt.Sprintf("-resume: %d lines of %s are not results; ignored", skipped, f.resume))
 		}
-		if unknown > 0 {
-			warn(fmt.Sprintf("-resume: %s reports %d operations unknown: they run again", f.resume, unknown))
+		switch {
+		case unknown > 0 && f.skipUnknown:
+			warn(fmt.Sprintf("-resume: %s reports %d operations unknown: skipped (-skip-unknown)", f.resume, unknown))
+		case unknown > 0:
+			warn(fmt.Sprintf("-resume: %s reports %d operations unknown: they run again (-skip-unknown skips them)", f.resume, unknown))
 		}
 	}
 	c, code := newClient(&f.client, std)
@@ -301,7 +311,7 @@ func (a *applier) summarize(w io.Writer, took time.Duration, resume string, inte
 	fmt.Fprintf(w, "ifmatch: %d operations in %s: %d ok, %d failed, %d unknown\n",
 		c.done(), took.Round(time.Millisecond), c.ok.Load(), c.failed.Load(), c.unknown.Load())
 	if a.skippedDone > 0 {
-		fmt.Fprintf(w, "ifmatch: %d skipped, reported ok in %s\n", a.skippedDone, resume)
+		fmt.Fprintf(w, "ifmatch: %d skipped, reported done in %s\n", a.skippedDone, resume)
 	}
 	if a.shard.count > 1 {
 		fmt.Fprintf(w, "ifmatch: shard %s: %d operations left to the other shards\n", a.shard, a.otherShards)

@@ -117,9 +117,21 @@ func TestApplyResume(t *testing.T) {
 			t.Errorf("%s applied %d times, want once", id, n)
 		}
 	}
-	for _, want := range []string{"25 skipped", "1 lines of", "1 operations unknown"} {
+	for _, want := range []string{"25 skipped", "1 lines of", "1 operations unknown: they run again"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
+	}
+
+	// With -skip-unknown, the operation reported unknown is skipped too.
+	code, out3, errOut := invoke(t, context.Background(), strings.Join(lines, "\n"), "apply", "-resume", resume, "-skip-unknown")
+	if code != exitOK {
+		t.Fatalf("third run: exit %d; stderr:\n%s", code, errOut)
+	}
+	if got := parseResults(t, out3); len(got) != 14 {
+		t.Errorf("with -skip-unknown: %d operations ran, want 14", len(got))
+	}
+	if !strings.Contains(errOut, "26 skipped") {
+		t.Errorf("stderr lacks the 26 skipped:\n%s", errOut)
 	}
 }

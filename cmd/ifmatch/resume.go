@@ -12,10 +12,10 @@ type doneSet map[string]bool
 
 // loadDone reads an earlier run's output. Lines that are not results (a
 // last line cut by a hard kill, progress text mixed in) are skipped and
-// counted, never fatal: at worst their operation runs again. The unknown
-// count is of operations reported unknown and never ok: they run again,
-// and the caller says so.
-func loadDone(name string) (done doneSet, skipped, unknown int, err error) {
+// counted, never fatal: at worst their operation runs again. unknown
+// counts the operations reported unknown and never ok; with skipUnknown
+// they are in the set too, so that they do not run again.
+func loadDone(name string, skipUnknown bool) (done doneSet, skipped, unknown int, err error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, 0, 0, err
@@ -45,6 +45,9 @@ func loadDone(name string) (done doneSet, skipped, unknown int, err error) {
 	for k := range unsure {
 		if !done[k] {
 			unknown++
+			if skipUnknown {
+				done[k] = true
+			}
 		}
 	}
 	return done, skipped, unknown, nil
