@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"sync"
@@ -49,18 +50,18 @@ type applyFlags struct {
 // runApply is the apply command.
 func runApply(ctx context.Context, args []string, std stdio) int {
 	var f applyFlags
-	fs := newFlagSet("apply", applySynopsis, std, &f.client)
-	fs.IntVar(&f.concurrency, "concurrency", 8, "operations in flight at once")
-	fs.Float64Var(&f.rate, "rate", 0, "operations started per second at most; 0: no limit")
-	fs.StringVar(&f.resume, "resume", "", "skip the operations that this earlier output `file` reports ok")
-	fs.BoolVar(&f.skipUnknown, "skip-unknown", false, "with -resume, also skip the operations reported unknown (check them by hand: they may have been applied)")
-	fs.StringVar(&f.shard, "shard", "", "run only shard `i/n` of the operations, chosen by URL; default from $JOB_COMPLETION_INDEX with -shards")
-	fs.IntVar(&f.shards, "shards", 0, "shard count, the shard index coming from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
-	fs.DurationVar(&f.progress, "progress", 10*time.Second, "interval of progress lines when stderr is not a terminal; 0: none")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress display, only the summary")
-	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after SIGINT or SIGTERM, how long operations in flight may finish before they are canceled (and reported unknown)")
-	fs.StringVar(&f.base, "base", "", "base `URL` that relative operation URLs are resolved against")
-	rest, err := parseArgs(fs, args)
+	flags := newFlagSet("apply", applySynopsis, std, &f.client)
+	flags.IntVar(&f.concurrency, "concurrency", 8, "operations in flight at once")
+	flags.Float64Var(&f.rate, "rate", 0, "operations started per second at most; 0: no limit")
+	flags.StringVar(&f.resume, "resume", "", "skip the operations that this earlier output `file` reports ok")
+	flags.BoolVar(&f.skipUnknown, "skip-unknown", false, "with -resume, also skip the operations reported unknown (check them by hand: they may have been applied)")
+	flags.StringVar(&f.shard, "shard", "", "run only shard `i/n` of the operations, chosen by URL; default from $JOB_COMPLETION_INDEX with -shards")
+	flags.IntVar(&f.shards, "shards", 0, "shard count, the shard index coming from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
+	flags.DurationVar(&f.progress, "progress", 10*time.Second, "interval of progress lines when stderr is not a terminal; 0: none")
+	flags.BoolVar(&f.quiet, "quiet", false, "no progress display, only the summary")
+	flags.DurationVar(&f.grace, "grace", 10*time.Second, "after SIGINT or SIGTERM, how long operations in flight may finish before they are canceled (and reported unknown)")
+	flags.StringVar(&f.base, "base", "", "base `URL` that relative operation URLs are resolved against")
+	rest, err := parseArgs(flags, args)
 	if err != nil {
 		return flagErr(err)
 	}
@@ -84,25 +85,12 @@ func runApply(ctx context.Context, args []string, std stdio) int {
 			return usage(std, "-base: want an absolute URL")
 		}
 	}
-	var done doneSet
 	if f.skipUnknown && f.resume == "" {
 		return usage(std, "-skip-unknown needs -resume")
 	}
-	if f.resume != "" {
-		var skipped, unknown int
-		done, skipped, unknown, err = loadDone(f.resume, f.skipUnknown)
-		if err != nil {
-			return usage(std, "-resume: %v", err)
-		}
-		if skipped > 0 {
-			warn(fmt.Sprintf("-resume: %d lines of %s are not results; ignored", skipped, f.resume))
-		}
-		switch {
-		case unknown > 0 && f.skipUnknown:
-			warn(fmt.Sprintf("-resume: %s reports %d operations unknown: skipped (-skip-unknown)", f.resume, unknown))
-		case unknown > 0:
-			warn(fmt.Sprintf("-resume: %s reports %d operations unknown: they run again (-skip-unknown skips them)", f.resume, unknown))
-		}
+	done, err := f.loadResume(warn)
+	if err != nil {
+		return usage(std, "-resume: %v", err)
 	}
 	c, code := newClient(&f.client, std)
 	if c == nil {
@@ -150,6 +138,33 @@ func runApply(ctx context.Context, args []string, std stdio) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// loadResume reads the -resume file, if any. A file that does not exist
+// is an earlier run that wrote nothing yet, so that a job restarted with
+// the same command line (a pod, say) picks up where it left off.
+func (f *applyFlags) loadResume(warn func(string)) (doneSet, error) {
+	if f.resume == "" {
+		return nil, nil
+	}
+	done, skipped, unknown, err := loadDone(f.resume, f.skipUnknown)
+	if errors.Is(err, fs.ErrNotExist) {
+		warn(fmt.Sprintf("-resume: %s does not exist yet: running every operation", f.resume))
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if skipped > 0 {
+		warn(fmt.Sprintf("-resume: %d lines of %s are not results; ignored", skipped, f.resume))
+	}
+	switch {
+	case unknown > 0 && f.skipUnknown:
+		warn(fmt.Sprintf("-resume: %s reports %d operations unknown: skipped (-skip-unknown)", f.resume, unknown))
+	case unknown > 0:
+		warn(fmt.Sprintf("-resume: %s reports %d operations unknown: they run again (-skip-unknown skips them)", f.resume, unknown))
+	}
+	return done, nil
 }
 
 // openInput opens the operations and, when they are a regular file,

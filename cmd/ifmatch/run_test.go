@@ -50,11 +50,16 @@ func TestCommands(t *testing.T) {
 		},
 		{name: "invalid patch", args: []string{"patch", doc}, stdin: `{"op":"add"}`, code: exitFailed, stderr: "invalid change"},
 		{name: "patch file missing", args: []string{"patch", doc, "/no/such/file"}, code: exitUsage, stderr: "no such file"},
+		{name: "apply: -skip-unknown alone", args: []string{"apply", "-skip-unknown"}, code: exitUsage, stderr: "needs -resume"},
+		{
+			name: "apply: -resume file not there yet", args: []string{"apply", "-resume", "/no/such/out.jsonl", "-base", srv.URL},
+			stdin: `{"url":"/doc","merge":{"m":1}}`, stdout: `"status":"ok"`, stderr: "does not exist yet",
+		},
 		{name: "apply: bad concurrency", args: []string{"apply", "-concurrency", "0"}, code: exitUsage, stderr: "-concurrency"},
 		{name: "apply: relative url needs -base", args: []string{"apply"}, stdin: `{"url":"/doc","merge":{}}`, code: exitFailed, stdout: "relative url without -base"},
 		{
 			name: "apply: -base", args: []string{"apply", "-base", srv.URL}, stdin: `{"id":7,"url":"/doc","merge":{"n":3}}`,
-			stdout: `{"id":7,"line":1,"url":"` + doc + `","status":"ok","etag":`, wantDocNow: `{"n":3,"tags":["a"]}`,
+			stdout: `{"id":7,"line":1,"url":"` + doc + `","status":"ok","etag":`, wantDocNow: `{"n":3,"tags":["a"],"m":1}`,
 		},
 	}
 	for _, tt := range tests {
