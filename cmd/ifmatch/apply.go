@@ -187,7 +187,7 @@ func openInput(args []string, stdin io.Reader, base *url.URL, sh shard, done don
 		if err != nil {
 			break
 		}
-		if sh.owns(o.url) && !done[o.key()] {
+		if sh.ownsOp(o) && !done[o.key()] {
 			n++
 		}
 	}
@@ -264,7 +264,7 @@ func (a *applier) run(stop, opCtx context.Context, r *opReader) (readErr error, 
 			return n.err, false
 		}
 		o := n.o
-		if !a.owns(o) {
+		if !a.shard.ownsOp(o) {
 			a.otherShards++
 			continue
 		}
@@ -288,15 +288,6 @@ func (a *applier) run(stop, opCtx context.Context, r *opReader) (readErr error, 
 			return nil, true
 		}
 	}
-}
-
-// owns reports whether o belongs to this shard. An operation without a
-// URL belongs to shard 0, so that exactly one shard reports it.
-func (a *applier) owns(o *op) bool {
-	if o.url == "" {
-		return a.shard.index == 0
-	}
-	return a.shard.owns(o.url)
 }
 
 // do runs one operation and reports it.

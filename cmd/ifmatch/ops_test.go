@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"net/url"
 	"strings"
 	"testing"
@@ -76,5 +79,44 @@ func TestRedact(t *testing.T) {
 		if got := redact(tt.in); got != tt.want {
 			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// A regular file is counted ahead, for the ETA: the operations this run
+// will start, without those done before or left to other shards.
+func TestOpenInputCounts(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "ops.jsonl")
+	var lines []string
+	for i := range 10 {
+		lines = append(lines, fmt.Sprintf(`{"id":"op%d","url":"http://x.test/d%d","merge":{}}`, i, i))
+	}
+	lines = append(lines, "", "not json")
+	if err := os.WriteFile(name, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := doneSet{`id:"op0"`: true, `id:"op1"`: true}
+	in, total, err := openInput([]string{name}, nil, nil, shard{0, 1}, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if total != 9 { // 8 not done, and the invalid line
+		t.Errorf("total %d, want 9", total)
+	}
+	// The input is then read from the start.
+	if o, err := newOpReader(in, nil).next(); err != nil || o.line != 1 {
+		t.Errorf("first operation %+v, %v; want line 1", o, err)
+	}
+	var sum int64
+	for i := range 3 {
+		in, total, err := openInput([]string{name}, nil, nil, shard{i, 3}, done)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+		sum += total
+	}
+	if sum != 9 {
+		t.Errorf("shards count %d operations in all, want 9", sum)
 	}
 }

@@ -62,6 +62,15 @@ func (s shard) owns(rawURL string) bool {
 	return h.Sum64()%uint64(s.count) == uint64(s.index)
 }
 
+// ownsOp reports whether operation o belongs to this shard. An operation
+// without a URL belongs to shard 0, so that exactly one shard reports it.
+func (s shard) ownsOp(o *op) bool {
+	if o.url == "" {
+		return s.index == 0
+	}
+	return s.owns(o.url)
+}
+
 // shardKey spells a URL the same way however its scheme and host were
 // cased, so that two spellings of one document land on one shard.
 func shardKey(rawURL string) string {
