@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -133,5 +136,41 @@ func TestApplyResume(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "26 skipped") {
 		t.Errorf("stderr lacks the 26 skipped:\n%s", errOut)
+	}
+}
+
+// -rate gates the start of every operation: at about one an hour, the
+// first starts at once (the limiter's burst) and the others wait, until a
+// stop, which leaves them not started and not reported.
+func TestApplyRateGatesStarts(t *testing.T) {
+	srv := newServer(t, mockserver.Options{})
+	var lines []string
+	for i := range 3 {
+		p := fmt.Sprintf("/rate/%d", i)
+		if _, err := srv.SetDoc(p, []byte(`{"ops":[]}`)); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, appendOp(fmt.Sprintf("op%d", i), srv.URL+p))
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	pr, pw := io.Pipe()
+	var errOut bytes.Buffer
+	codes := make(chan int, 1)
+	go func() {
+		codes <- run(ctx, []string{"apply", "-rate", "0.0003", "-concurrency", "3"}, strings.NewReader(strings.Join(lines, "\n")), pw, &errOut)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var out []string
+	for sc.Scan() {
+		out = append(out, sc.Text())
+		stop() // after the first result
+	}
+	if code := <-codes; code != exitFailed {
+		t.Errorf("exit %d, want 1 (interrupted); stderr:\n%s", code, errOut.String())
+	}
+	if len(out) != 1 || !strings.Contains(out[0], `"status":"ok"`) {
+		t.Errorf("results %q, want the first operation's alone", out)
 	}
 }
