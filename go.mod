@@ -9,5 +9,8 @@ require (
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	go.uber.org/goleak v1.3.0
+	golang.org/x/term v0.45.0
 	golang.org/x/time v0.15.0
 )
+
+require golang.org/x/sys v0.47.0 // indirect

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/ifmatch/ifmatch"
+)
+
+const editSynopsis = `[flags] URL
+
+Opens the document at URL in $EDITOR (or $VISUAL, or vi) and writes it back
+when the editor exits, based on the version read (If-Match). If someone
+else changed the document meanwhile, the two edits are merged when they
+touch different fields; when they touch the same ones, the editor reopens
+with both edits merged, the overlapping fields holding your value and
+listed at the top with theirs. An empty file cancels the edit.
+
+Once the editor has started, SIGINT does not interrupt the command (Ctrl-C
+in a terminal editor reaches ifmatch too); its writes are bounded by
+-max-elapsed and -timeout.`
+
+// runEdit is the edit command.
+func runEdit(ctx context.Context, args []string, std stdio) int {
+	var cf clientFlags
+	fs := newFlagSet("edit", editSynopsis, std, &cf)
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return flagErr(err)
+	}
+	if len(rest) != 1 {
+		return usage(std, "edit takes one URL")
+	}
+	o, err := cf.options(std)
+	if err != nil {
+		return usage(std, "%v", err)
+	}
+	o.ThreeWayPut = true
+	c := ifmatch.New(o)
+	defer c.CloseIdleConnections()
+	e := &editor{c: c, url: rest[0], std: std}
+	return e.run(ctx)
+}
+
+// editor is one edit session.
+type editor struct {
+	c   *ifmatch.Client
+	url string
+	std stdio
+}
+
+func (e *editor) run(ctx context.Context) int {
+	resp, err := e.c.Get(ctx, e.url)
+	if err != nil {
+		fmt.Fprintln(e.std.err, err)
+		return exitFailed
+	}
+	// See editSynopsis: from here on, signals do not cut the session.
+	ctx = context.WithoutCancel(ctx)
+	dir, err := os.MkdirTemp("", "ifmatch-edit-")
+	if err != nil {
+		fmt.Fprintln(e.std.err, "ifmatch:", err)
+		return exitFailed
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "document.json")
+
+	base := resp.Body // the version the next write is based on
+	shown := indentDoc(base)
+	header := fmt.Sprintf("# ifmatch edit %s (version %s)\n# Lines starting with # are ignored; an empty file cancels the edit.\n", redact(e.url), resp.ETag)
+	for round := 1; ; round++ {
+		if err := os.WriteFile(file, append([]byte(header), shown...), 0o600); err != nil {
+			fmt.Fprintln(e.std.err, "ifmatch:", err)
+			return exitFailed
+		}
+		if err := e.openEditor(file); err != nil {
+			fmt.Fprintln(e.std.err, "ifmatch: editor:", err)
+			return exitFailed
+		}
+		saved, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintln(e.std.err, "ifmatch:", err)
+			return exitFailed
+		}
+		body := stripComments(saved)
+		if len(bytes.TrimSpace(body)) == 0 {
+			fmt.Fprintln(e.std.err, "ifmatch: edit cancelled: the file is empty; nothing written")
+			if round == 1 {
+				return exitOK
+			}
+			return exitFailed
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, body); err != nil {
+			header = fmt.Sprintf("# ifmatch: this is not valid JSON: %v\n# Fix it and save, or empty the file to cancel. Lines starting with # are ignored.\n", err)
+			shown = body
+			continue
+		}
+		if round == 1 && sameJSON(compact.Bytes(), base) {
+			fmt.Fprintln(e.std.err, "ifmatch: no changes; nothing written")
+			return exitOK
+		}
+		resp, err := e.c.Put(ctx, e.url, compact.Bytes())
+		if err == nil {
+			fmt.Fprintf(e.std.err, "ifmatch: %s edited (version %s)\n", redact(e.url), resp.ETag)
+			return exitOK
+		}
+		var ce *ifmatch.ConflictError
+		if !errors.As(err, &ce) || len(ce.Pointers) == 0 {
+			fmt.Fprintln(e.std.err, err)
+			return exitFor(outcome(err, false))
+		}
+		// Both sides changed the same fields: show the merge and let the
+		// user decide, based on the current version.
+		cur, err := e.c.Get(ctx, e.url)
+		if err != nil {
+			fmt.Fprintln(e.std.err, err)
+			return exitFailed
+		}
+		merged, conflicts, err := mergeForEdit(base, compact.Bytes(), cur.Body)
+		if err != nil {
+			fmt.Fprintln(e.std.err, "ifmatch: merging the edit:", err)
+			return exitFailed
+		}
+		fmt.Fprintf(e.std.err, "ifmatch: %s changed meanwhile in the fields you edited; reopening the editor\n", redact(e.url))
+		base, shown, header = cur.Body, merged, conflictHeader(conflicts, cur.ETag)
+	}
+}
+
+// openEditor runs the user's editor on file, attached to the command's
+// streams. $EDITOR may hold arguments ("code -w").
+func (e *editor) openEditor(file string) error {
+	ed := os.Getenv("EDITOR")
+	if ed == "" {
+		ed = os.Getenv("VISUAL")
+	}
+	if ed == "" {
+		ed = "vi"
+	}
+	argv := strings.Fields(ed)
+	cmd := exec.Command(argv[0], append(argv[1:], file)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.std.in, e.std.out, e.std.err
+	return cmd.Run()
+}
+
+// conflictHeader marks the fields both sides changed.
+func conflictHeader(cs []fieldConflict, version string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# ifmatch: someone else changed this document (now version %s) while you\n", version)
+	b.WriteString("# were editing it. Both edits are merged below; these fields were changed\n")
+	b.WriteString("# on both sides and hold your value:\n#\n")
+	show := func(v string) string {
+		if v == "" {
+			return "(absent)"
+		}
+		return v
+	}
+	for _, c := range cs {
+		fmt.Fprintf(&b, "#   %s\n#     yours:  %s\n#     theirs: %s\n#     before: %s\n", c.pointer, show(c.ours), show(c.theirs), show(c.base))
+	}
+	b.WriteString("#\n# Save to write the document below, edit it first, or empty the file to\n")
+	b.WriteString("# cancel. Lines starting with # are ignored.\n")
+	return b.String()
+}
+
+// stripComments drops the lines whose first non-blank character is #. No
+// such line can be inside a JSON value, since strings cannot span lines.
+func stripComments(b []byte) []byte {
+	var out []byte
+	for line := range bytes.Lines(b) {
+		if bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("#")) {
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
+}
+
+// indentDoc is a document as the editor shows it; a body that is not
+// JSON is shown as it is.
+func indentDoc(doc []byte) []byte {
+	var buf bytes.Buffer
+	if json.Indent(&buf, doc, "", "  ") != nil {
+		return doc
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes()
+}
+
+// sameJSON reports whether two documents are equal as JSON values.
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if decodeJSON(a, &x) != nil || decodeJSON(b, &y) != nil {
+		return false
+	}
+	return equalJSON(x, y)
+}
