@@ -19,21 +19,54 @@
 //   - Modify: Update for a Go type; only the fields mutate changed are
 //     written back, so fields the type does not declare survive.
 //   - Create: PUT with If-None-Match: *, for new resources.
-//   - Put and Delete: replace or delete exactly the version this Client last
-//     saw; a stale version is a conflict, never overwritten.
+//   - Put and Delete: replace or delete exactly the version their caller
+//     read (see below); a stale version is a conflict, never overwritten.
 //   - Get: read, and remember the version; repeated reads revalidate with
 //     If-None-Match.
 //   - Do: for requests built elsewhere, such as a generated OpenAPI client
 //     (it fits oapi-codegen's HttpRequestDoer).
 //
+// # The version a write carries
+//
+// One rule, the same for Put, Delete, Patch, MergePatch, Update, Modify and
+// Do, decides which version a write is based on:
+//
+//  1. the version the caller gives for the call: IfMatch(etag), its own
+//     If-Match header (never replaced), or, with Options.VersionField, the
+//     version field of the document it puts;
+//  2. inside TrackVersions(ctx), the version that scope read;
+//  3. otherwise, for Put and Delete, the version the last Get of this Client
+//     returned for the resource. Writes, this Client's own included, never
+//     move it: Get, then any other write, then a Put of the Get's edited
+//     body is refused with ErrConflict rather than written over the other
+//     write. (Create marks the version it created: its caller holds that
+//     document.) Patch, MergePatch, Update and Modify start from the newest
+//     version the Client knows, since they are recomputed on any version.
+//
+// A change based on a version its caller read (1 or 2) is reapplied after a
+// conflict only where the fields it writes did not change since that
+// version; otherwise the call is a *ConflictError matching ErrFieldsChanged.
+// Update and Modify with IfMatch run their function on that version only.
+//
+// Goroutines sharing a Client share rule 3's version: when several of them
+// Get and Put the same resource, each must say which version it read, with
+// IfMatch(resp.ETag) or a TrackVersions context, or one may replace a
+// version another read (see the Example of IfMatch). Patch, MergePatch,
+// Update and Modify need nothing: they rebase.
+//
 // # Conflicts and errors
 //
-// Every answer to a write is classified: 2xx committed; 412 stale version
-// (refetch, rebase, retry); 409 (refetch: if the version moved, rebase and
-// retry, else the conflict is about content and is returned); 428 (fetch
-// the version, retry); 408, 429, 5xx and network errors (transport retry
-// with capped backoff and Retry-After, for requests safe to repeat); any
-// other 4xx is the caller's *ResponseError.
+// Every answer to a write, on every path, is classified in one place: 2xx
+// committed; 412 stale version (refetch, rebase, retry); 409 (refetch: if
+// the version moved, rebase and retry, else the conflict is about content
+// and is returned); 428 (fetch the version, retry); 423 or a 409 that says
+// locked (wait, send the same write again); a 409 to a resent
+// Idempotency-Key (our own write still in flight: wait, resend the same
+// key); 408, 429, 5xx and network errors (transport retry with capped
+// backoff and Retry-After, for requests safe to repeat); any other 4xx is
+// the caller's *ResponseError. A conflict loop ended by the context's
+// deadline returns a *ConflictError that also matches
+// context.DeadlineExceeded.
 //
 // Unresolved conflicts match ErrConflict and unwrap to *ConflictError (URL,
 // attempts, last status, last version seen, RFC 9457 problem details).
@@ -53,9 +86,23 @@
 // A write whose request was sent but whose answer was lost may or may not
 // have committed. The Client retries it with the same precondition, which
 // cannot apply it twice: if the retry meets a changed version, the call
-// returns *OutcomeUnknownError (ErrOutcomeUnknown) instead of guessing.
-// With Options.IdempotencyKeys and a server that honors the
-// Idempotency-Key header, the retry returns the original outcome instead.
+// returns *OutcomeUnknownError (ErrOutcomeUnknown) instead of guessing;
+// never a rebase, which could apply the change twice. With
+// Options.IdempotencyKeys and a server that honors the Idempotency-Key
+// header, the retry returns the original outcome instead; a 409 while our
+// key is still being processed is waited out with the same key. A retry
+// that meets a changed version without a replay is still unknown: the
+// client cannot tell a server that did not process the lost try from one
+// that ignores keys. In a group commit, only the callers whose change was
+// in the write whose answer was lost are told so.
+//
+// # Panics
+//
+// A mutate function (Update, Modify) or Resolver that panics fails alone:
+// the panic is raised again in its caller's goroutine, with the caller's
+// own value, whichever goroutine ran the function (group commit runs queued
+// changes on a background goroutine). Other callers' changes proceed, and
+// the resource stays writable.
 //
 // # Group commit
 //
@@ -81,8 +128,13 @@
 //
 // The cache maps each resource to its last known version and document. It
 // is bounded (CacheEntries, CacheBytes), safe for concurrent use, and
-// partitioned by credentials (Authorization, Cookie, API-key headers) and
-// Vary, so one principal never gets another's cached document. It forgets a
+// partitioned by credentials and Vary, so one principal never gets
+// another's cached document. What counts as a credential is one rule:
+// Authorization, Cookie, URL userinfo, and any header whose name says it
+// holds a token, secret, password, session or API key (Private-Token,
+// X-Vault-Token, X-Goog-Api-Key, ...); the same rule strips headers on a
+// redirect to another host or from https to http, and redacts errors and
+// logs. It forgets a
 // resource on a conflict, on DELETE, and after a write whose answer does
 // not name the new version.
 //

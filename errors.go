@@ -25,17 +25,22 @@ var (
 	ErrTestFailed = fmt.Errorf("ifmatch: json patch test failed: %w", ErrConflict)
 
 	// ErrETagRejected means the server refused, several times in a row, the
-	// version it had itself just handed out (for example a weak ETag under
-	// strong comparison). Retrying cannot help; it also matches ErrConflict.
+	// version it had itself just handed out: a strong ETag (retrying cannot
+	// help), or a weak ETag under strong comparison that stayed weak past
+	// the call's budget (the call waits for it to turn strong first). The
+	// error's text says what was seen and what to try; it also matches
+	// ErrConflict.
 	ErrETagRejected = fmt.Errorf("ifmatch: server rejects its own current version: %w", ErrConflict)
 
 	// ErrNoChange is returned by a mutate function to say there is nothing
 	// to write: the call then succeeds without writing.
 	ErrNoChange = errors.New("ifmatch: no change")
 
-	// ErrNoVersion means Put or Delete was called for a resource this Client
-	// holds no version of (never read, evicted, forgotten after a conflict,
-	// or the cache is off). Nothing was sent; Get the resource first.
+	// ErrNoVersion means Put or Delete was called for a resource whose
+	// caller's version is unknown: no IfMatch, no TrackVersions read, and no
+	// Get of this Client holds it (never read, evicted, forgotten after a
+	// conflict, or the cache is off). Nothing was sent; Get the resource
+	// first, or pass the version you hold with IfMatch.
 	ErrNoVersion = errors.New("ifmatch: no known version of the resource")
 
 	// ErrUnversioned means the server answered without a version (no ETag

@@ -125,7 +125,7 @@ func ExampleClient_Put() {
 
 	c := ifmatch.New(nil)
 	ctx := context.Background()
-	c.Get(ctx, srv.URL+"/config") // Put replaces the version this Client saw
+	c.Get(ctx, srv.URL+"/config") // Put replaces the version its caller read
 	srv.SetDoc("/config", []byte(`{"mode":"b"}`))
 	_, err := c.Put(ctx, srv.URL+"/config", []byte(`{"mode":"c"}`))
 	var ce *ifmatch.ConflictError
@@ -137,6 +137,29 @@ func ExampleClient_Put() {
 	// Output:
 	// refused: 412
 	// {"mode":"b"}
+}
+
+// Goroutines that share a Client and Put what they read say which version
+// they read: each Put then replaces exactly that version, and the one that
+// read an older one is refused instead of writing over the other.
+func ExampleIfMatch() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/config", []byte(`{"mode":"a","level":1}`))
+	c := ifmatch.New(nil) // shared
+	ctx := context.Background()
+
+	readA, _ := c.Get(ctx, srv.URL+"/config") // goroutine A reads
+	readB, _ := c.Get(ctx, srv.URL+"/config") // goroutine B reads the same version
+
+	_, errA := c.Put(ctx, srv.URL+"/config", []byte(`{"mode":"b","level":1}`), ifmatch.IfMatch(readA.ETag))
+	_, errB := c.Put(ctx, srv.URL+"/config", []byte(`{"mode":"a","level":2}`), ifmatch.IfMatch(readB.ETag))
+	fmt.Println(errA, errors.Is(errB, ifmatch.ErrConflict))
+	doc, _, _ := srv.Doc("/config")
+	fmt.Println(string(doc))
+	// Output:
+	// <nil> true
+	// {"mode":"b","level":1}
 }
 
 func ExampleClient_Get() {
