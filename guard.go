@@ -3,9 +3,11 @@ package ifmatch
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
+	"github.com/ifmatch/ifmatch/internal/merge3"
 )
 
 // A change computed from what its caller read ({"stock": 99} after reading
@@ -72,15 +74,15 @@ func (c *Client) guard(ctx context.Context, t *target, b basis, ch change, metho
 // between a and b. Inside an array the whole array counts as the field,
 // since positions shift.
 func changedPaths(a, b []byte, paths []string) []string {
-	av, aerr := decodeNumbers(a)
-	bv, berr := decodeNumbers(b)
+	av, aerr := merge3.Decode(a)
+	bv, berr := merge3.Decode(b)
 	if aerr != nil || berr != nil {
 		return slices.Clone(paths)
 	}
 	var moved []string
 	for _, p := range paths {
 		x, y := fieldAt(av, p), fieldAt(bv, p)
-		if !jsonEqual(x, y) {
+		if !merge3.Equal(x, y) {
 			moved = append(moved, p)
 		}
 	}
@@ -100,7 +102,7 @@ func fieldAt(doc any, ptr string) any {
 		case map[string]any:
 			v, ok := n[k]
 			if !ok {
-				return absent{}
+				return merge3.Absent
 			}
 			cur = v
 		case []any:
@@ -111,20 +113,6 @@ func fieldAt(doc any, ptr string) any {
 		}
 	}
 	return cur
-}
-
-// absent marks a missing member, unequal to JSON null.
-type absent struct{}
-
-func (absent) MarshalJSON() ([]byte, error) { return []byte(`"\u0000absent"`), nil }
-
-// decodeNumbers decodes JSON keeping numbers exact.
-func decodeNumbers(doc []byte) (any, error) {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	err := dec.Decode(&v)
-	return v, err
 }
 
 // writes lists the fields a JSON Patch writes: each operation's path, and
@@ -149,7 +137,7 @@ func (p *jsonPatch) writes() []string {
 
 // writes lists the fields a merge patch writes: the leaves of its object.
 func (p *mergePatch) writes() []string {
-	v, err := decodeNumbers(p.raw)
+	v, err := merge3.Decode(p.raw)
 	if err != nil {
 		return []string{""}
 	}
@@ -162,7 +150,7 @@ func (p *mergePatch) writes() []string {
 
 func mergeLeaves(prefix string, m map[string]any, out []string) []string {
 	for k, v := range m {
-		p := prefix + "/" + escapeToken(k)
+		p := prefix + "/" + jsonpointer.Escape(k)
 		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
 			out = mergeLeaves(p, sub, out)
 			continue

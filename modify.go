@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/ifmatch/ifmatch/internal/merge3"
 )
 
 // Modify is Update for a typed document. It decodes the current document
@@ -84,11 +85,11 @@ func (m *typedMutation[T]) apply(current []byte) ([]byte, error) {
 // objects), with numbers kept exact: json-patch's CreateMergePatch decodes
 // them as float64, which changes integers beyond 2^53.
 func mergeDiff(a, b []byte) ([]byte, error) {
-	av, err := decodeNumbers(a)
+	av, err := merge3.Decode(a)
 	if err != nil {
 		return nil, err
 	}
-	bv, err := decodeNumbers(b)
+	bv, err := merge3.Decode(b)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func objectDiff(a, b map[string]any) map[string]any {
 		switch {
 		case !ok:
 			out[k] = nil
-		case jsonEqual(av, bv):
+		case merge3.Equal(av, bv):
 		default:
 			am, aok := av.(map[string]any)
 			bm, bok := bv.(map[string]any)

@@ -44,7 +44,6 @@ func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (base, e
 func (l *loop) moved(ctx context.Context, x *exchange, next base) error {
 	c := l.c
 	if next.etag == l.version {
-		l.version = next.etag
 		switch x.status {
 		case http.StatusConflict:
 			return l.conflictErr(x, nil)

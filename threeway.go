@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ifmatch/ifmatch/internal/jsonpointer"
+	"github.com/ifmatch/ifmatch/internal/merge3"
 )
 
 // Three-way rebase of a whole-document write. The caller edited a base
@@ -30,173 +30,53 @@ type Resolver func(ptr string, base, ours, theirs json.RawMessage) (json.RawMess
 // rebase whose edits overlap: ConflictError.Pointers lists the fields.
 var ErrMergeConflict = fmt.Errorf("ifmatch: concurrent edits of the same fields: %w", ErrConflict)
 
-// edit is one field's change: its new value, or its removal (gone).
-type edit struct {
-	ptr  string
-	val  any
-	gone bool
-}
-
 // threeWay returns ours rebased onto theirs, or the JSON Pointers where the
-// edits overlap and resolve (nil: none) did not settle them.
+// edits overlap and resolve (nil: none) did not settle them. Even the same
+// value on both sides is a conflict: two writers who each took one from a
+// stock of 100 both write 99, and merging them would lose one.
 func threeWay(base, ours, theirs []byte, resolve Resolver) ([]byte, []string, error) {
-	var b, o, t any
-	for _, d := range []struct {
-		doc []byte
-		v   *any
-	}{{base, &b}, {ours, &o}, {theirs, &t}} {
-		dec := json.NewDecoder(bytes.NewReader(d.doc))
-		dec.UseNumber()
-		if err := dec.Decode(d.v); err != nil {
+	var docs [3]any
+	for i, doc := range [][]byte{base, ours, theirs} {
+		v, err := merge3.Decode(doc)
+		if err != nil {
 			return nil, nil, fmt.Errorf("%w: three-way merge needs JSON documents: %v", ErrInvalidResponse, err)
 		}
+		docs[i] = v
 	}
-	mine := diff("", b, o, nil)
-	others := diff("", b, t, nil)
-	var conflicts []string
-	for _, e := range mine {
-		clash := false
-		for _, x := range others {
-			// Even the same value on both sides is a conflict: two writers
-			// who each took one from a stock of 100 both write 99, and
-			// merging them would lose one.
-			if overlaps(e.ptr, x.ptr) {
-				clash = true
-				break
-			}
-		}
-		if !clash {
-			t = apply(t, e)
-			continue
-		}
+	merged, conflicts := merge3.Merge(docs[0], docs[1], docs[2])
+	var open []string
+	for _, c := range conflicts {
 		if resolve == nil {
-			conflicts = append(conflicts, e.ptr)
+			open = append(open, c.Ptr)
 			continue
 		}
-		v, err := resolve(e.ptr, raw(lookup(b, e.ptr)), raw(lookup(o, e.ptr)), raw(lookup(t, e.ptr)))
+		v, err := resolve(c.Ptr, raw(c.Base), raw(c.Mine), raw(c.Theirs))
 		if err != nil {
-			return nil, []string{e.ptr}, err
+			return nil, []string{c.Ptr}, err
 		}
 		if v == nil {
-			t = apply(t, edit{ptr: e.ptr, gone: true})
+			merged = merge3.Apply(merged, merge3.Edit{Ptr: c.Ptr, Gone: true})
 			continue
 		}
-		var val any
-		dec := json.NewDecoder(bytes.NewReader(v))
-		dec.UseNumber()
-		if err := dec.Decode(&val); err != nil {
-			return nil, []string{e.ptr}, fmt.Errorf("%w: resolver returned invalid JSON for %s", ErrInvalidChange, e.ptr)
+		val, err := merge3.Decode(v)
+		if err != nil {
+			return nil, []string{c.Ptr}, fmt.Errorf("%w: resolver returned invalid JSON for %s", ErrInvalidChange, c.Ptr)
 		}
-		t = apply(t, edit{ptr: e.ptr, val: val})
+		merged = merge3.Apply(merged, merge3.Edit{Ptr: c.Ptr, Val: val})
 	}
-	if len(conflicts) > 0 {
-		slices.Sort(conflicts)
-		return nil, conflicts, nil
+	if len(open) > 0 {
+		slices.Sort(open)
+		return nil, open, nil
 	}
-	out, err := marshalNoEscape(t)
+	out, err := merge3.Marshal(merged)
 	return out, nil, err
 }
 
-// diff lists the edits that turn a into b, recursing into objects.
-func diff(ptr string, a, b any, out []edit) []edit {
-	am, aok := a.(map[string]any)
-	bm, bok := b.(map[string]any)
-	if !aok || !bok {
-		if !jsonEqual(a, b) {
-			out = append(out, edit{ptr: ptr, val: b})
-		}
-		return out
-	}
-	keys := make([]string, 0, len(am)+len(bm))
-	for k := range am {
-		keys = append(keys, k)
-	}
-	for k := range bm {
-		if _, ok := am[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		p := ptr + "/" + escapeToken(k)
-		av, ain := am[k]
-		bv, bin := bm[k]
-		switch {
-		case ain && !bin:
-			out = append(out, edit{ptr: p, gone: true})
-		case !ain && bin:
-			out = append(out, edit{ptr: p, val: bv})
-		default:
-			out = diff(p, av, bv, out)
-		}
-	}
-	return out
-}
-
-// overlaps reports whether one pointer is the other or inside it.
-func overlaps(a, b string) bool {
-	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/") || a == "" || b == ""
-}
-
-func jsonEqual(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return bytes.Equal(x, y)
-}
-
-// apply makes one edit on doc, creating parent objects as needed.
-func apply(doc any, e edit) any {
-	if e.ptr == "" {
-		return e.val
-	}
-	toks, _ := pointerTokens(e.ptr)
-	root, ok := doc.(map[string]any)
-	if !ok {
-		root = map[string]any{}
-	}
-	cur := root
-	for _, k := range toks[:len(toks)-1] {
-		next, ok := cur[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			cur[k] = next
-		}
-		cur = next
-	}
-	last := toks[len(toks)-1]
-	if e.gone {
-		delete(cur, last)
-	} else {
-		cur[last] = e.val
-	}
-	return root
-}
-
-// lookup returns the value at ptr, nil if absent.
-func lookup(doc any, ptr string) any {
-	toks, _ := pointerTokens(ptr)
-	cur := doc
-	for _, k := range toks {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		if cur, ok = m[k]; !ok {
-			return nil
-		}
-	}
-	return cur
-}
-
+// raw is a field's value for a Resolver: nil where the field is absent.
 func raw(v any) json.RawMessage {
-	if v == nil {
-		return nil
-	}
-	b, _ := marshalNoEscape(v)
+	b, _ := merge3.Marshal(v)
 	return b
 }
-
-func escapeToken(k string) string { return jsonpointer.Escape(k) }
 
 // threeWayChange is a whole-document write of ours, edited from base,
 // rebased by three-way merge onto whatever the current document is.

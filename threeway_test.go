@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/ifmatch/ifmatch/internal/merge3"
 )
 
 func TestThreeWay(t *testing.T) {
@@ -77,5 +79,5 @@ func jsonSame(t *testing.T, a []byte, b string) bool {
 		}
 		return v
 	}
-	return jsonEqual(decode(a), decode([]byte(b)))
+	return merge3.Equal(decode(a), decode([]byte(b)))
 }

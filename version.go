@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ifmatch/ifmatch/internal/jsonpointer"
+	"github.com/ifmatch/ifmatch/internal/merge3"
 )
 
 // Where a resource's version lives: the ETag header by default, or a field
@@ -66,7 +67,7 @@ func (c *Client) withVersion(r *request, v, contentType string) error {
 // pointerString reads the value at an RFC 6901 JSON Pointer: strings
 // unquoted, other values as their JSON text.
 func pointerString(doc []byte, ptr string) (string, bool) {
-	cur, err := decodeNumbers(doc)
+	cur, err := merge3.Decode(doc)
 	if err != nil {
 		return "", false
 	}
@@ -112,7 +113,7 @@ func setPointer(doc []byte, ptr string, val json.RawMessage) ([]byte, error) {
 	}
 	// Numbers stay exact (json.Number): no field is changed but the
 	// version's.
-	v, err := decodeNumbers(doc)
+	v, err := merge3.Decode(doc)
 	root, ok := v.(map[string]any)
 	if err != nil || !ok {
 		return nil, fmt.Errorf("%w: a document with a version field must be a JSON object", ErrInvalidChange)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ifmatch/ifmatch"
+	"github.com/ifmatch/ifmatch/internal/merge3"
 )
 
 const editSynopsis = `[flags] URL
@@ -196,9 +197,7 @@ func indentDoc(doc []byte) []byte {
 
 // sameJSON reports whether two documents are equal as JSON values.
 func sameJSON(a, b []byte) bool {
-	var x, y any
-	if decodeJSON(a, &x) != nil || decodeJSON(b, &y) != nil {
-		return false
-	}
-	return equalJSON(x, y)
+	x, errx := merge3.Decode(a)
+	y, erry := merge3.Decode(b)
+	return errx == nil && erry == nil && merge3.Equal(x, y)
 }

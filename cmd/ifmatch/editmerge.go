@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/ifmatch/ifmatch/internal/merge3"
 )
 
 // fieldConflict is a field that the user and someone else both changed
@@ -22,157 +24,33 @@ type fieldConflict struct {
 // Objects are merged member by member; arrays and other values are one
 // field each, as the SDK's three-way rebase does.
 func mergeForEdit(base, ours, theirs []byte) ([]byte, []fieldConflict, error) {
-	var b, o, t any
-	for _, d := range []struct {
-		doc []byte
-		v   *any
-	}{{base, &b}, {ours, &o}, {theirs, &t}} {
-		if err := decodeJSON(d.doc, d.v); err != nil {
+	var docs [3]any
+	for i, doc := range [][]byte{base, ours, theirs} {
+		v, err := merge3.Decode(doc)
+		if err != nil {
 			return nil, nil, err
 		}
+		docs[i] = v
 	}
-	mine, others := diffJSON("", b, o, nil), diffJSON("", b, t, nil)
+	merged, clashes := merge3.Merge(docs[0], docs[1], docs[2])
 	var conflicts []fieldConflict
-	for _, e := range mine {
-		for _, x := range others {
-			if overlap(e.ptr, x.ptr) && !(e.ptr == x.ptr && e.gone == x.gone && equalJSON(e.val, x.val)) {
-				conflicts = append(conflicts, fieldConflict{pointer: e.ptr,
-					base: jsonText(lookupJSON(b, e.ptr)), ours: jsonText(lookupJSON(o, e.ptr)), theirs: jsonText(lookupJSON(t, e.ptr))})
-				break
-			}
+	for _, c := range clashes {
+		// The editor shows the user's value; only a different one from
+		// theirs is worth listing.
+		if !merge3.Equal(c.Mine, c.Theirs) {
+			conflicts = append(conflicts, fieldConflict{pointer: c.Ptr, base: jsonText(c.Base), ours: jsonText(c.Mine), theirs: jsonText(c.Theirs)})
 		}
-		t = setJSON(t, e)
+		merged = merge3.Apply(merged, c.Ours)
 	}
 	slices.SortFunc(conflicts, func(x, y fieldConflict) int { return strings.Compare(x.pointer, y.pointer) })
-	out, err := indentJSON(t)
+	out, err := indentJSON(merged)
 	return out, conflicts, err
 }
 
-// change is one field's edit: its new value, or its removal.
-type change struct {
-	ptr  string
-	val  any
-	gone bool
-}
-
-// diffJSON lists the changes that turn a into b, recursing into objects.
-func diffJSON(ptr string, a, b any, out []change) []change {
-	am, aok := a.(map[string]any)
-	bm, bok := b.(map[string]any)
-	if !aok || !bok {
-		if !equalJSON(a, b) {
-			out = append(out, change{ptr: ptr, val: b})
-		}
-		return out
-	}
-	keys := make([]string, 0, len(am)+len(bm))
-	for k := range am {
-		keys = append(keys, k)
-	}
-	for k := range bm {
-		if _, ok := am[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		p := ptr + "/" + pointerEscaper.Replace(k)
-		av, ain := am[k]
-		bv, bin := bm[k]
-		switch {
-		case ain && !bin:
-			out = append(out, change{ptr: p, gone: true})
-		case !ain && bin:
-			out = append(out, change{ptr: p, val: bv})
-		default:
-			out = diffJSON(p, av, bv, out)
-		}
-	}
-	return out
-}
-
-var (
-	pointerEscaper   = strings.NewReplacer("~", "~0", "/", "~1")
-	pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
-)
-
-func tokens(ptr string) []string {
-	if ptr == "" {
-		return nil
-	}
-	ts := strings.Split(ptr[1:], "/")
-	for i, t := range ts {
-		ts[i] = pointerUnescaper.Replace(t)
-	}
-	return ts
-}
-
-// overlap reports whether one pointer is the other or inside it.
-func overlap(a, b string) bool {
-	return a == b || a == "" || b == "" || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
-}
-
-// setJSON makes one change on doc, creating parent objects as needed.
-func setJSON(doc any, c change) any {
-	ts := tokens(c.ptr)
-	if len(ts) == 0 {
-		return c.val
-	}
-	root, ok := doc.(map[string]any)
-	if !ok {
-		root = map[string]any{}
-	}
-	cur := root
-	for _, k := range ts[:len(ts)-1] {
-		next, ok := cur[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			cur[k] = next
-		}
-		cur = next
-	}
-	if c.gone {
-		delete(cur, ts[len(ts)-1])
-	} else {
-		cur[ts[len(ts)-1]] = c.val
-	}
-	return root
-}
-
-// lookupJSON returns the value at ptr and whether it is there.
-func lookupJSON(doc any, ptr string) (any, bool) {
-	cur := doc
-	for _, k := range tokens(ptr) {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[k]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
 // jsonText is a value's compact JSON, "" when absent.
-func jsonText(v any, ok bool) string {
-	if !ok {
-		return ""
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	return strings.TrimSuffix(buf.String(), "\n")
-}
-
-func equalJSON(a, b any) bool { return jsonText(a, true) == jsonText(b, true) }
-
-// decodeJSON decodes keeping numbers as written.
-func decodeJSON(doc []byte, v *any) error {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	return dec.Decode(v)
+func jsonText(v any) string {
+	b, _ := merge3.Marshal(v)
+	return string(b)
 }
 
 // indentJSON is v as the editor shows it.

@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	redactpkg "github.com/ifmatch/ifmatch/internal/redact"
 )
 
 // result is one line of apply's output: what became of one operation.
@@ -65,22 +65,4 @@ func (r *reporter) report(res result) {
 // redact keeps scheme, host, path and query keys of a URL for the output,
 // which often ends up in logs: userinfo is dropped and query values are
 // replaced, as the SDK does in its errors.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.IndexAny(raw, "?#@"); i >= 0 {
-			return raw[:i]
-		}
-		return raw
-	}
-	u.User = nil
-	u.Fragment, u.RawFragment = "", ""
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			q[k] = []string{"REDACTED"}
-		}
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
+func redact(raw string) string { return redactpkg.URL(raw) }
