@@ -313,3 +313,86 @@ func TestAttack429ThenContextEnds(t *testing.T) {
 }
 
 var _ = json.Valid
+
+// Odd servers that already could not hurt, kept as tests: an unsolicited
+// 304 and a deeply nested document are errors, never a write or a crash.
+func TestAttackOddServers(t *testing.T) {
+	deep := strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)
+	for _, tt := range []struct {
+		name   string
+		answer func(w http.ResponseWriter)
+	}{
+		{"unsolicited 304", func(w http.ResponseWriter) { w.Header().Set("ETag", `"1"`); w.WriteHeader(http.StatusNotModified) }},
+		{"nested 100,000 deep", func(w http.ResponseWriter) {
+			w.Header().Set("ETag", `"1"`)
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, deep)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var writes sync.Map
+			url := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet {
+					writes.Store(r.Method, true)
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				tt.answer(w)
+			})
+			c := newClient(t, ifmatch.Options{})
+			ctx := context.Background()
+			if _, err := c.Patch(ctx, url+"/doc", []byte(`[{"op":"add","path":"/0","value":1}]`)); err == nil {
+				t.Error("Patch succeeded")
+			}
+			if _, err := c.Update(ctx, url+"/doc", func(b []byte) ([]byte, error) { return b, nil }); err == nil {
+				t.Error("Update succeeded")
+			}
+			writes.Range(func(k, _ any) bool { t.Errorf("a %v was sent", k); return true })
+		})
+	}
+}
+
+// Hooks get URLs without secrets, like errors and logs.
+func TestAttackNoSecretsInHooks(t *testing.T) {
+	var mu sync.Mutex
+	failures := 1
+	url := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if failures > 0 {
+			failures--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.Method == http.MethodGet {
+			w.Header().Set("ETag", `"1"`)
+			io.WriteString(w, `{"n":1}`)
+			return
+		}
+		if r.Header.Get("If-Match") == `"1"` {
+			w.WriteHeader(http.StatusPreconditionFailed) // one conflict, then the refetch moves on
+			failures = 0
+			return
+		}
+		w.Header().Set("ETag", `"2"`)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	var seen []string
+	var smu sync.Mutex
+	record := func(u string) { smu.Lock(); seen = append(seen, u); smu.Unlock() }
+	c := newClient(t, ifmatch.Options{MaxAttempts: 2,
+		OnRetry:    func(i ifmatch.RetryInfo) { record(i.URL) },
+		OnConflict: func(i ifmatch.ConflictInfo) { record(i.URL) }})
+	c.MergePatch(context.Background(), strings.Replace(url, "://", "://user:pw-secret@", 1)+"/doc?token=tok-secret", []byte(`{"n":2}`))
+	smu.Lock()
+	defer smu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("no hook was called")
+	}
+	for _, u := range seen {
+		if strings.Contains(u, "secret") {
+			t.Errorf("a hook got %q", u)
+		}
+	}
+}
