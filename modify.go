@@ -23,7 +23,7 @@ func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) e
 		return nil, err
 	}
 	m := &typedMutation[T]{mutate: mutate}
-	resp, err := c.submit(ctx, t, m)
+	resp, err := c.writeChange(ctx, t, m, nil, "")
 	if err != nil {
 		return nil, err
 	}

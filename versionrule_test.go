@@ -71,6 +71,24 @@ func TestVersionRule(t *testing.T) {
 			}, ifmatch.IfMatch(read.ETag))
 			return err
 		}, ifmatch.ErrConflict, 99, "a"},
+		{"Modify pinned to an old version is refused", ifmatch.Options{}, func(c *ifmatch.Client, url string, read *ifmatch.Response) error {
+			type doc struct {
+				Name string `json:"name"`
+			}
+			_, err := ifmatch.Modify(ctx, c, url, func(d *doc) error { d.Name = "b"; return nil }, ifmatch.IfMatch(read.ETag))
+			return err
+		}, ifmatch.ErrConflict, 99, "a"},
+		{"Modify pinned to the current version commits", ifmatch.Options{}, func(c *ifmatch.Client, url string, _ *ifmatch.Response) error {
+			cur, err := c.Get(ctx, url)
+			if err != nil {
+				return err
+			}
+			type doc struct {
+				Name string `json:"name"`
+			}
+			_, err = ifmatch.Modify(ctx, c, url, func(d *doc) error { d.Name = "b"; return nil }, ifmatch.IfMatch(cur.ETag))
+			return err
+		}, nil, 99, "b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
