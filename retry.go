@@ -158,7 +158,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 			st.delay = c.transportBackoff(lo, hi, attempt, resp)
 			return st.delay
 		},
-		Logger: c.retryLog,
+		Logger: c.retryLogger(),
 	}
 	resp, err := rc.Do(req)
 	x := &exchange{sent: st.sent, ambiguous: st.ambig}

@@ -133,7 +133,9 @@ func TestNonAtomicCheck(t *testing.T) {
 				var wg sync.WaitGroup
 				codes := make([]int, 2)
 				for i := range codes {
-					wg.Go(func() { codes[i] = serve(h, "PUT", "/doc", `{"n":2}`, "If-Match", etag, "Content-Type", "application/json").Code })
+					wg.Go(func() {
+						codes[i] = serve(h, "PUT", "/doc", `{"n":2}`, "If-Match", etag, "Content-Type", "application/json").Code
+					})
 				}
 				wg.Wait()
 				ok := 0

@@ -117,7 +117,7 @@ func points(rm metricdata.ResourceMetrics) []point {
 	add := func(name string, attrs attribute.Set, v int64) {
 		var kv []string
 		for _, a := range attrs.ToSlice() {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		if len(kv) > 0 {
 			name += "{" + strings.Join(kv, ",") + "}"
