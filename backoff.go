@@ -68,7 +68,7 @@ func (l *loop) wait(ctx context.Context, x *exchange) error {
 			attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
 	}
 	if cfg.OnConflict != nil {
-		cfg.OnConflict(ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
+		cfg.OnConflict(ctx, ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
 	}
 	if d == 0 {
 		return nil

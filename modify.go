@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 )
@@ -16,13 +17,16 @@ import (
 // value and must be free of side effects. If it returns ErrNoChange, or
 // changes nothing, Modify returns the current value without writing. It
 // returns the committed value.
-func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) error, opts ...CallOption) (*T, error) {
+func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) error, opts ...CallOption) (_ *T, err error) {
+	ctx, end := c.startCall(ctx, "Modify", http.MethodPut, url)
+	var resp *Response
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
 	}
 	m := &typedMutation[T]{mutate: mutate}
-	resp, err := c.submit(ctx, t, m)
+	resp, err = c.submit(ctx, t, m)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,7 @@ type tryState struct {
 	why      string        // what the last try's answer was, when retried
 	tryAt    time.Time     // when the last try started
 	delay    time.Duration // how long the retry waited
+	retry    int           // which try is being sent: 0 first, n the n-th retry
 }
 
 // send performs r with transport retries. It returns an error only when no
@@ -110,13 +111,14 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	repeatable := isIdempotentMethod(r.method) || r.conditional || req.Header.Get(c.cfg.idemHeader) != ""
 
 	rc := &retryablehttp.Client{
-		HTTPClient:   c.cfg.httpClient,
+		HTTPClient:   c.tracedClient(c.cfg.httpClient, &st.retry),
 		RetryWaitMin: c.cfg.RetryWaitMin,
 		RetryWaitMax: c.cfg.RetryWaitMax,
 		RetryMax:     max(c.cfg.RetryMax, 0),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
 			st.tryStart = st.wrote.Load()
+			st.retry = retry
 			st.tryAt = time.Now()
 			if retry > 0 {
 				c.retried(req.Context(), r, st.why, st.delay)
@@ -162,6 +164,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	resp, err := rc.Do(req)
 	x := &exchange{sent: st.sent, ambiguous: st.ambig}
+	c.stats.requests.Add(int64(st.sent))
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
@@ -189,7 +192,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 func (c *Client) retried(ctx context.Context, r *request, why string, delay time.Duration) {
 	c.stats.transportRetries.Add(1)
 	if c.cfg.OnRetry != nil {
-		c.cfg.OnRetry(RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why, Delay: delay})
+		c.cfg.OnRetry(ctx, RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why, Delay: delay})
 	}
 	if c.cfg.Logger.Enabled(ctx, slogInfo) {
 		c.cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: transport retry",

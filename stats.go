@@ -12,6 +12,7 @@ type Stats struct {
 	ConflictErrors   int64 // *ConflictError returned to callers
 	Rebases          int64 // changes reapplied to a fresh version after a conflict
 	Refetches        int64 // reads made to learn the current version
+	Requests         int64 // HTTP requests sent: reads, writes, refetches, transport retries and replays
 	TransportRetries int64 // requests repeated after a network error, 408, 429 or 5xx
 	OutcomeUnknown   int64 // calls that ended with ErrOutcomeUnknown
 	CacheHits        int64
@@ -22,7 +23,7 @@ type Stats struct {
 }
 
 type counters struct {
-	writes, conflicts, conflictErrors, rebases, refetches, transportRetries, outcomeUnknown atomic.Int64
+	writes, conflicts, conflictErrors, rebases, refetches, requests, transportRetries, outcomeUnknown atomic.Int64
 }
 
 // Stats returns the Client's counters.
@@ -34,6 +35,7 @@ func (c *Client) Stats() Stats {
 		ConflictErrors:   c.stats.conflictErrors.Load(),
 		Rebases:          c.stats.rebases.Load(),
 		Refetches:        c.stats.refetches.Load(),
+		Requests:         c.stats.requests.Load(),
 		TransportRetries: c.stats.transportRetries.Load(),
 		OutcomeUnknown:   c.stats.outcomeUnknown.Load(),
 		CacheEntries:     n,

@@ -12,7 +12,9 @@ import (
 // retried. Errors: ErrInvalidChange for a body that is not JSON (nothing
 // sent), *ConflictError, *OutcomeUnknownError, *ResponseError, the
 // context's error.
-func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Create", http.MethodPut, url)
+	defer func() { endCall(end, resp, err) }()
 	t, r, err := c.documentWrite(url, body, opts)
 	if err != nil {
 		return nil, err
@@ -35,7 +37,9 @@ func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...Ca
 // the concurrent one touch different fields (a field both changed, even to
 // the same value, is a *ConflictError unless Resolve decides). Errors: as
 // Create, plus ErrNoVersion.
-func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Put", http.MethodPut, url)
+	defer func() { endCall(end, resp, err) }()
 	t, r, err := c.documentWrite(url, body, opts)
 	if err != nil {
 		return nil, err
@@ -51,7 +55,9 @@ func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallO
 // Delete deletes the version of a resource its caller read, chosen as for
 // Put. A stale version is a *ConflictError; with no version known it
 // returns ErrNoVersion and sends nothing.
-func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (*Response, error) {
+func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Delete", http.MethodDelete, url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -71,7 +77,9 @@ func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (*R
 // ErrInvalidChange before anything is sent. With ApplyLocally (the
 // default) the patched document is PUT; with SendPatch the patch is sent
 // with PATCH.
-func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Patch", c.patchMethod(), url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -89,7 +97,9 @@ func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...Ca
 // MergePatch applies an RFC 7396 merge patch, rebased on conflict like
 // Patch. A patch that is not JSON is ErrInvalidChange before anything is
 // sent.
-func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "MergePatch", c.patchMethod(), url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -113,7 +123,9 @@ func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts 
 // (Attempts 0) and nil; any other error from mutate is returned as is,
 // nothing written. A panic in mutate is raised again in the caller's
 // goroutine, whichever goroutine ran it.
-func (c *Client) Update(ctx context.Context, url string, mutate func(current []byte) ([]byte, error), opts ...CallOption) (*Response, error) {
+func (c *Client) Update(ctx context.Context, url string, mutate func(current []byte) ([]byte, error), opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Update", http.MethodPut, url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -132,8 +144,8 @@ func (c *Client) writeChange(ctx context.Context, t *target, ch change, raw []by
 		b.origin = fromLatest
 	}
 	method := http.MethodPut
-	if raw != nil && c.cfg.PatchStrategy == SendPatch {
-		method = http.MethodPatch
+	if raw != nil {
+		method = c.patchMethod()
 	}
 	ch, err := c.guard(ctx, t, b, ch, method)
 	if err != nil {
@@ -147,6 +159,14 @@ func (c *Client) writeChange(ctx context.Context, t *target, ch change, raw []by
 		return c.sendPatch(ctx, t, b, ch, raw, contentType)
 	}
 	return c.submit(ctx, t, ch)
+}
+
+// patchMethod is the method Patch and MergePatch write with.
+func (c *Client) patchMethod() string {
+	if c.cfg.PatchStrategy == SendPatch {
+		return http.MethodPatch
+	}
+	return http.MethodPut
 }
 
 const (
