@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
 )
 
 // A change computed from what its caller read ({"stock": 99} after reading
@@ -162,7 +164,7 @@ func (p *mergePatch) writes() []string {
 
 func mergeLeaves(prefix string, m map[string]any, out []string) []string {
 	for k, v := range m {
-		p := prefix + "/" + escapeToken(k)
+		p := prefix + "/" + jsonpointer.Escape(k)
 		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
 			out = mergeLeaves(p, sub, out)
 			continue

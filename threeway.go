@@ -118,7 +118,7 @@ func diff(ptr string, a, b any, out []edit) []edit {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		p := ptr + "/" + escapeToken(k)
+		p := ptr + "/" + jsonpointer.Escape(k)
 		av, ain := am[k]
 		bv, bin := bm[k]
 		switch {
@@ -195,8 +195,6 @@ func raw(v any) json.RawMessage {
 	b, _ := marshalNoEscape(v)
 	return b
 }
-
-func escapeToken(k string) string { return jsonpointer.Escape(k) }
 
 // threeWayChange is a whole-document write of ours, edited from base,
 // rebased by three-way merge onto whatever the current document is.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/ifmatch/ifmatch/internal/jsonpointer"
 )
 
 // fieldConflict is a field that the user and someone else both changed
@@ -76,7 +78,7 @@ func diffJSON(ptr string, a, b any, out []change) []change {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		p := ptr + "/" + pointerEscaper.Replace(k)
+		p := ptr + "/" + jsonpointer.Escape(k)
 		av, ain := am[k]
 		bv, bin := bm[k]
 		switch {
@@ -91,19 +93,9 @@ func diffJSON(ptr string, a, b any, out []change) []change {
 	return out
 }
 
-var (
-	pointerEscaper   = strings.NewReplacer("~", "~0", "/", "~1")
-	pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
-)
-
+// tokens splits a pointer diffJSON built, so always a valid one.
 func tokens(ptr string) []string {
-	if ptr == "" {
-		return nil
-	}
-	ts := strings.Split(ptr[1:], "/")
-	for i, t := range ts {
-		ts[i] = pointerUnescaper.Replace(t)
-	}
+	ts, _ := jsonpointer.Parse(ptr)
 	return ts
 }
 
