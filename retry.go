@@ -110,6 +110,21 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	repeatable := isIdempotentMethod(r.method) || r.conditional || req.Header.Get(c.cfg.idemHeader) != ""
 
+	// The one place go-retryablehttp is configured. It runs the transport
+	// retry loop: rewinding the body for each try, draining answers so that
+	// connections are reused, waiting with the context, logging. Its
+	// policies are replaced, on purpose:
+	//   - CheckRetry: its default repeats any request, a POST without
+	//     Idempotency-Key included; ours repeats only what is safe to repeat
+	//     (repeatable), and counts the tries written (httptrace) so that a
+	//     write whose answer was lost is known to be ambiguous
+	//     (ErrOutcomeUnknown), never silently counted as not sent.
+	//   - Backoff: its default honors Retry-After uncapped, so a server can
+	//     hold a call for as long as it says, and has no jitter, so writers
+	//     that failed together retry together; transportBackoff caps
+	//     Retry-After at RetryAfterMax and draws full jitter.
+	//   - ErrorHandler: the last answer is returned as it is, for judge to
+	//     classify, rather than as "giving up after n attempts".
 	rc := &retryablehttp.Client{
 		HTTPClient:   c.tracedClient(c.cfg.httpClient, &st.retry),
 		RetryWaitMin: c.cfg.RetryWaitMin,
