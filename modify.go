@@ -14,7 +14,7 @@ import (
 // into a new T, calls mutate, and writes back only what mutate changed, as
 // a merge of the difference onto the current document, so fields that T
 // does not declare are kept. mutate runs once per attempt on a fresh
-// value and must be free of side effects. If it returns ErrNoChange, or
+// value and must be free of side effects. If it returns [ErrNoChange], or
 // changes nothing, Modify returns the current value without writing. It
 // returns the committed value.
 func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) error, opts ...CallOption) (_ *T, err error) {

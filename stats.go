@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Stats counts what a Client has done since New.
+// Stats counts what a Client has done since [New].
 type Stats struct {
 	Writes           int64 // write calls (Create, Put, Patch, MergePatch, Update, Modify, Delete)
 	Conflicts        int64 // conflict answers met (409, 412, 428) and locks (423) waited out
@@ -48,7 +48,7 @@ func (c *Client) Stats() Stats {
 }
 
 // ConflictInfo describes a conflict the Client is about to retry, for
-// Options.OnConflict.
+// [Options.OnConflict].
 type ConflictInfo struct {
 	Method     string
 	URL        string // without userinfo or query values
@@ -57,7 +57,7 @@ type ConflictInfo struct {
 	Delay      time.Duration
 }
 
-// RetryInfo describes a transport retry, for Options.OnRetry.
+// RetryInfo describes a transport retry, for [Options.OnRetry].
 type RetryInfo struct {
 	Method string
 	URL    string        // without userinfo or query values

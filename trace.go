@@ -14,36 +14,36 @@ import (
 // OpenTelemetry. Its methods must be fast and safe for concurrent use.
 type Tracer interface {
 	// StartCall is called as a call begins (Get, Create, Put, Delete,
-	// Patch, MergePatch, Update, Modify, Do). The context it returns is the
-	// call's from then on: its requests, Options.OnConflict,
-	// Options.OnRetry and the Logger see it. end is called once, as the
+	// Patch, MergePatch, Update, [Modify], Do). The context it returns is the
+	// call's from then on: its requests, [Options.OnConflict],
+	// [Options.OnRetry] and the Logger see it. end is called once, as the
 	// call returns.
 	StartCall(ctx context.Context, call CallInfo) (context.Context, func(CallEnd))
 
 	// StartRequest is called before each HTTP request a call sends: writes,
 	// reads, refetches, transport retries and redirects. The context it
 	// returns is the request's. req.Header is the request's own copy: the
-	// Tracer may add headers to it (trace propagation). end is called once,
+	// [Tracer] may add headers to it (trace propagation). end is called once,
 	// with the answer's status code (0 if none) and the error, when the
 	// answer's body has been read, or at once on an error.
 	StartRequest(ctx context.Context, req *http.Request, info RequestInfo) (context.Context, func(status int, err error))
 }
 
-// CallInfo describes a call as it begins, for Tracer.StartCall.
+// CallInfo describes a call as it begins, for [Tracer.StartCall].
 type CallInfo struct {
 	Name   string // the method called: "Get", "Put", "Modify", "Do", ...
 	Method string // the HTTP method of its write ("GET" for Get)
 	URL    string // without userinfo or query values
 }
 
-// CallEnd describes how a call ended, for Tracer.StartCall.
+// CallEnd describes how a call ended, for [Tracer.StartCall].
 type CallEnd struct {
 	StatusCode int   // the final answer's status; 0 when there was none
 	Attempts   int   // write requests sent, as Response.Attempts and ConflictError.Attempts
 	Err        error // nil when the call succeeded
 }
 
-// RequestInfo describes one HTTP request, for Tracer.StartRequest.
+// RequestInfo describes one HTTP request, for [Tracer.StartRequest].
 type RequestInfo struct {
 	Method string
 	URL    string // without userinfo or query values
