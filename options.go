@@ -146,8 +146,9 @@ type Options struct {
 	Header http.Header
 
 	// OnConflict, if set, is called before each conflict backoff with the
-	// call's context (so that metrics and logs keep its trace), for
-	// metrics. It must be fast and safe for concurrent use.
+	// call's context (so that metrics and logs keep its trace; for a group
+	// commit, the context of the first call in the group), for metrics. It
+	// must be fast and safe for concurrent use.
 	OnConflict func(context.Context, ConflictInfo)
 
 	// OnRetry, if set, is called before each transport retry with the
