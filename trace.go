@@ -16,13 +16,14 @@ type Tracer interface {
 	// StartCall is called as a call begins (Get, Create, Put, Delete,
 	// Patch, MergePatch, Update, [Modify], Do). The context it returns is the
 	// call's from then on: its requests, [Options.OnConflict],
-	// [Options.OnRetry] and the Logger see it. end is called once, as the
-	// call returns.
+	// [Options.OnRetry] and the Logger see it; it must be derived from ctx.
+	// end is called once, as the call returns.
 	StartCall(ctx context.Context, call CallInfo) (context.Context, func(CallEnd))
 
 	// StartRequest is called before each HTTP request a call sends: writes,
 	// reads, refetches, transport retries and redirects. The context it
-	// returns is the request's. req.Header is the request's own copy: the
+	// returns is the request's, and must be derived from ctx (which
+	// carries what the Client needs to know whether the request was sent). req.Header is the request's own copy: the
 	// [Tracer] may add headers to it (trace propagation). end is called once,
 	// with the answer's status code (0 if none) and the error, when the
 	// answer's body has been read, or at once on an error.
