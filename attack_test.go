@@ -382,8 +382,8 @@ func TestAttackNoSecretsInHooks(t *testing.T) {
 	var smu sync.Mutex
 	record := func(u string) { smu.Lock(); seen = append(seen, u); smu.Unlock() }
 	c := newClient(t, ifmatch.Options{MaxAttempts: 2,
-		OnRetry:    func(i ifmatch.RetryInfo) { record(i.URL) },
-		OnConflict: func(i ifmatch.ConflictInfo) { record(i.URL) }})
+		OnRetry:    func(_ context.Context, i ifmatch.RetryInfo) { record(i.URL) },
+		OnConflict: func(_ context.Context, i ifmatch.ConflictInfo) { record(i.URL) }})
 	c.MergePatch(context.Background(), strings.Replace(url, "://", "://user:pw-secret@", 1)+"/doc?token=tok-secret", []byte(`{"n":2}`))
 	smu.Lock()
 	defer smu.Unlock()

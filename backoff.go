@@ -13,7 +13,7 @@ import (
 // sleeps past the budget or the context's deadline.
 
 // DefaultBackoff is the per-call part of the default conflict policy (the
-// one used when Options.Backoff is nil, which adds a backoff level
+// one used when [Options.Backoff] is nil, which adds a backoff level
 // remembered per resource): exponential from 1 ms, doubling to at most
 // 100 ms, with ±50% jitter, and no time limit of its own (MaxElapsed and
 // the context bound a call). A conflict means another writer just
@@ -68,7 +68,7 @@ func (l *loop) wait(ctx context.Context, x *exchange) error {
 			attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
 	}
 	if cfg.OnConflict != nil {
-		cfg.OnConflict(ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
+		cfg.OnConflict(ctx, ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
 	}
 	if d == 0 {
 		return nil

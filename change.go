@@ -123,16 +123,6 @@ func (p *jsonPatch) apply(doc []byte) (out []byte, err error) {
 	return out, nil
 }
 
-// hasTest reports whether the patch holds a test operation.
-func (p *jsonPatch) hasTest() bool {
-	for _, op := range p.ops {
-		if op.Kind() == "test" {
-			return true
-		}
-	}
-	return false
-}
-
 // patchError is a patch that does not apply to the current document for a
 // reason other than a failed test (a missing path, for example): the
 // caller's error, not a conflict.

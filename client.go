@@ -59,7 +59,9 @@ type Response struct {
 // the cache is revalidated with If-None-Match, and a 304 is answered from
 // the cache as 200. Errors: *ResponseError for non-2xx answers (404
 // included), ErrTooLarge, the context's error.
-func (c *Client) Get(ctx context.Context, url string, opts ...CallOption) (*Response, error) {
+func (c *Client) Get(ctx context.Context, url string, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Get", http.MethodGet, url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err

@@ -38,12 +38,17 @@ import (
 // and a write whose answer was lost is an *OutcomeUnknownError. The
 // answer's body is buffered (capped at MaxBodyBytes); the caller must
 // still close it. The request's body is read and closed.
-func (c *Client) Do(req *http.Request) (*http.Response, error) {
+func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
 	if req == nil || req.URL == nil {
 		if req != nil && req.Body != nil {
 			req.Body.Close()
 		}
 		return nil, fmt.Errorf("ifmatch: Do: the request has no URL: %w", ErrInvalidChange)
+	}
+	if c.cfg.Tracer != nil {
+		ctx, end := c.startCall(req.Context(), "Do", req.Method, req.URL.String())
+		req = req.WithContext(ctx)
+		defer func() { endDo(end, resp, err) }()
 	}
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {

@@ -11,19 +11,20 @@
 //
 // # Which method
 //
-//   - Patch (RFC 6902) and MergePatch (RFC 7396): the change is data, and is
+//   - [Client.Patch] (RFC 6902) and [Client.MergePatch] (RFC 7396): the change is data, and is
 //     rebased onto each fresh version. A JSON Patch "test" makes it
-//     conditional on the content: a failing test is ErrTestFailed.
-//   - Update: the change is a function of the current document, run once
+//     conditional on the content: a failing test is [ErrTestFailed].
+//   - [Client.Update]: the change is a function of the current document, run once
 //     per attempt (so it must be free of side effects).
-//   - Modify: Update for a Go type; only the fields mutate changed are
+//   - [Modify]: Update for a Go type; only the fields mutate changed are
 //     written back, so fields the type does not declare survive.
-//   - Create: PUT with If-None-Match: *, for new resources.
-//   - Put and Delete: replace or delete exactly the version their caller
-//     read (see below); a stale version is a conflict, never overwritten.
-//   - Get: read, and remember the version; repeated reads revalidate with
+//   - [Client.Create]: PUT with If-None-Match: *, for new resources.
+//   - [Client.Put] and [Client.Delete]: replace or delete exactly the
+//     version the caller read ([IfMatch], a [TrackVersions] scope, else the
+//     last Get); a stale version is a conflict, never overwritten.
+//   - [Client.Get]: read, and remember the version; repeated reads revalidate with
 //     If-None-Match.
-//   - Do: for requests built elsewhere, such as a generated OpenAPI client
+//   - [Client.Do]: for requests built elsewhere, such as a generated OpenAPI client
 //     (it fits oapi-codegen's HttpRequestDoer).
 //
 // # The version a write carries
@@ -68,9 +69,9 @@
 // deadline returns a *ConflictError that also matches
 // context.DeadlineExceeded.
 //
-// Unresolved conflicts match ErrConflict and unwrap to *ConflictError (URL,
+// Unresolved conflicts match [ErrConflict] and unwrap to [*ConflictError] (URL,
 // attempts, last status, last version seen, RFC 9457 problem details).
-// MaxAttempts, MaxElapsed and the context bound the retries; when a budget
+// [Options.MaxAttempts], [Options.MaxElapsed] and the context bound the retries; when a budget
 // runs out the call returns a *ConflictError, and it never sleeps past the
 // context's deadline. Error strings start with "ifmatch:" and never hold
 // credentials: URLs lose userinfo and query values.
@@ -78,7 +79,7 @@
 // Weak ETags (W/"…") are sent back verbatim. A server that refuses its own
 // current weak tag compares If-Match strongly (Apache httpd does, for a
 // second after each write): the call then waits for the tag to turn strong
-// and writes on that, and ends with ErrETagRejected only when the tag stays
+// and writes on that, and ends with [ErrETagRejected] only when the tag stays
 // weak past its budget, or when a strong tag is refused again and again.
 //
 // # Lost answers
@@ -110,12 +111,12 @@
 // through one Client share writes: while one write is out, the next callers
 // queue, and the next PUT carries all their changes, applied in arrival
 // order. A caller whose change fails fails alone. Each caller gets the
-// committed document. Options.NoGroupCommit turns it off.
+// committed document. [Options.NoGroupCommit] turns it off.
 //
 // # Versions in the body
 //
 // Some APIs keep the version in the document instead of the ETag header:
-// CouchDB's _rev, Kubernetes' metadata.resourceVersion. Options.VersionField
+// CouchDB's _rev, Kubernetes' metadata.resourceVersion. [Options.VersionField]
 // names it with a JSON Pointer; a domain SDK sets it once:
 //
 //	couch := ifmatch.New(&ifmatch.Options{VersionField: "/_rev", VersionParam: "rev", VersionInAnswer: "/rev"})
@@ -140,19 +141,19 @@
 //
 // # Generated clients
 //
-// Client.Do fits oapi-codegen's HttpRequestDoer: pass the ifmatch Client
+// [Client.Do] fits oapi-codegen's HttpRequestDoer: pass the ifmatch Client
 // where a generated client takes its HTTP client. Do adds If-Match to
 // writes that carry none, learns versions from answers, rebases JSON
-// Patch and merge patch bodies, and, with Options.ThreeWayPut, PUTs. When
+// Patch and merge patch bodies, and, with [Options.ThreeWayPut], PUTs. When
 // goroutines share the Client, give each read-modify-write operation its
-// own TrackVersions context, so that its writes are based on what it read.
+// own [TrackVersions] context, so that its writes are based on what it read.
 // See examples/openapi.
 //
 // # Domain SDKs
 //
 // A typed client (an inventory, a billing API) wraps one Client: it sets
-// the base URL, credentials (Options.Header), the version's location
-// (Options.VersionField) once, writes with Modify or MergePatch, and maps
+// the base URL, credentials ([Options.Header]), the version's location
+// ([Options.VersionField]) once, writes with Modify or MergePatch, and maps
 // ifmatch's errors to its own. See examples/domainsdk.
 //
 // # Batch jobs
@@ -165,11 +166,14 @@
 //
 // # Monitoring
 //
-// Client.Stats counts calls, conflicts, rebases, transport retries,
-// unknown outcomes and cache use; Options.OnConflict and Options.OnRetry
-// report each conflict and retry as it happens (for metrics systems); and
-// Options.Logger gets a record for each, with its reason and delay. See
-// examples/otel for OpenTelemetry metrics.
+// [Client.Stats] counts calls, requests, conflicts, rebases, transport
+// retries, unknown outcomes and cache use; [Options.OnConflict] and
+// [Options.OnRetry] report each conflict and retry as it happens, with the
+// call's context (for metrics systems); and [Options.Logger] gets a record
+// for each, with its reason and delay (conflicts at Debug). See
+// examples/otel for OpenTelemetry metrics. [Options.Tracer] sees each call
+// and each HTTP request it sends; the module
+// github.com/ifmatch/ifmatch/otelifmatch makes them OpenTelemetry spans.
 //
 // # What ifmatch cannot do
 //

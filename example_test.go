@@ -255,7 +255,7 @@ func ExampleClient_Stats() {
 	srv.SetDoc("/counter", []byte(`{"n":0}`))
 
 	c := ifmatch.New(&ifmatch.Options{
-		OnConflict: func(i ifmatch.ConflictInfo) { /* count i.StatusCode in your metrics */ },
+		OnConflict: func(_ context.Context, i ifmatch.ConflictInfo) { /* count i.StatusCode in your metrics */ },
 	})
 	type counter struct {
 		N int `json:"n"`

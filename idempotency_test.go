@@ -77,7 +77,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		return keyed(f, w, r, body)
 	}
 	f.then(interfered, keyed)
-	resp, err = c.Patch(ctx, f.url(), []byte(`[{"op":"add","path":"/m","value":1}]`))
+	_, err = c.Patch(ctx, f.url(), []byte(`[{"op":"add","path":"/m","value":1}]`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/ifmatch/ifmatch/internal/merge3"
@@ -14,16 +15,19 @@ import (
 // into a new T, calls mutate, and writes back only what mutate changed, as
 // a merge of the difference onto the current document, so fields that T
 // does not declare are kept. mutate runs once per attempt on a fresh
-// value and must be free of side effects. If it returns ErrNoChange, or
+// value and must be free of side effects. If it returns [ErrNoChange], or
 // changes nothing, Modify returns the current value without writing. It
 // returns the committed value.
-func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) error, opts ...CallOption) (*T, error) {
+func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) error, opts ...CallOption) (_ *T, err error) {
+	ctx, end := c.startCall(ctx, "Modify", http.MethodPut, url)
+	var resp *Response
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
 	}
 	m := &typedMutation[T]{mutate: mutate}
-	resp, err := c.writeChange(ctx, t, m, nil, "")
+	resp, err = c.writeChange(ctx, t, m, nil, "")
 	if err != nil {
 		return nil, err
 	}

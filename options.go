@@ -1,6 +1,7 @@
 package ifmatch
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -144,13 +145,21 @@ type Options struct {
 	// cache is partitioned by its credentials like those of each call.
 	Header http.Header
 
-	// OnConflict, if set, is called before each conflict backoff, for
-	// metrics. It must be fast and safe for concurrent use.
-	OnConflict func(ConflictInfo)
+	// OnConflict, if set, is called before each conflict backoff with the
+	// call's context (so that metrics and logs keep its trace; for a group
+	// commit, the context of the first call in the group), for metrics. It
+	// must be fast and safe for concurrent use.
+	OnConflict func(context.Context, ConflictInfo)
 
-	// OnRetry, if set, is called before each transport retry, for metrics.
-	// It must be fast and safe for concurrent use.
-	OnRetry func(RetryInfo)
+	// OnRetry, if set, is called before each transport retry with the
+	// call's context, for metrics. It must be fast and safe for concurrent
+	// use.
+	OnRetry func(context.Context, RetryInfo)
+
+	// Tracer, if set, observes every call and every HTTP request it sends,
+	// for tracing; see the otelifmatch module for OpenTelemetry spans. nil:
+	// none.
+	Tracer Tracer
 
 	// Logger receives a record for every transport retry, conflict and
 	// rebase. nil: nothing is logged.

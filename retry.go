@@ -59,6 +59,7 @@ type tryState struct {
 	why      string        // what the last try's answer was, when retried
 	tryAt    time.Time     // when the last try started
 	delay    time.Duration // how long the retry waited
+	retry    int           // which try is being sent: 0 first, n the n-th retry
 }
 
 // send performs r with transport retries. It returns an error only when no
@@ -109,14 +110,30 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	repeatable := isIdempotentMethod(r.method) || r.conditional || req.Header.Get(c.cfg.idemHeader) != ""
 
+	// The one place go-retryablehttp is configured. It runs the transport
+	// retry loop: rewinding the body for each try, draining answers so that
+	// connections are reused, waiting with the context, logging. Its
+	// policies are replaced, on purpose:
+	//   - CheckRetry: its default repeats any request, a POST without
+	//     Idempotency-Key included; ours repeats only what is safe to repeat
+	//     (repeatable), and counts the tries written (httptrace) so that a
+	//     write whose answer was lost is known to be ambiguous
+	//     (ErrOutcomeUnknown), never silently counted as not sent.
+	//   - Backoff: its default honors Retry-After uncapped, so a server can
+	//     hold a call for as long as it says, and has no jitter, so writers
+	//     that failed together retry together; transportBackoff caps
+	//     Retry-After at RetryAfterMax and draws full jitter.
+	//   - ErrorHandler: the last answer is returned as it is, for judge to
+	//     classify, rather than as "giving up after n attempts".
 	rc := &retryablehttp.Client{
-		HTTPClient:   c.cfg.httpClient,
+		HTTPClient:   c.tracedClient(c.cfg.httpClient, &st.retry),
 		RetryWaitMin: c.cfg.RetryWaitMin,
 		RetryWaitMax: c.cfg.RetryWaitMax,
 		RetryMax:     max(c.cfg.RetryMax, 0),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
 			st.tryStart = st.wrote.Load()
+			st.retry = retry
 			st.tryAt = time.Now()
 			if retry > 0 {
 				c.retried(req.Context(), r, st.why, st.delay)
@@ -158,10 +175,11 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 			st.delay = c.transportBackoff(lo, hi, attempt, resp)
 			return st.delay
 		},
-		Logger: c.retryLog,
+		Logger: c.retryLogger(),
 	}
 	resp, err := rc.Do(req)
 	x := &exchange{sent: st.sent, ambiguous: st.ambig}
+	c.stats.requests.Add(int64(st.sent))
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
@@ -189,7 +207,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 func (c *Client) retried(ctx context.Context, r *request, why string, delay time.Duration) {
 	c.stats.transportRetries.Add(1)
 	if c.cfg.OnRetry != nil {
-		c.cfg.OnRetry(RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why, Delay: delay})
+		c.cfg.OnRetry(ctx, RetryInfo{Method: r.method, URL: redactURL(r.url), Reason: why, Delay: delay})
 	}
 	if c.cfg.Logger.Enabled(ctx, slogInfo) {
 		c.cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: transport retry",

@@ -5,13 +5,14 @@ import (
 	"time"
 )
 
-// Stats counts what a Client has done since New.
+// Stats counts what a Client has done since [New].
 type Stats struct {
 	Writes           int64 // write calls (Create, Put, Patch, MergePatch, Update, Modify, Delete)
 	Conflicts        int64 // conflict answers met (409, 412, 428) and locks (423) waited out
 	ConflictErrors   int64 // *ConflictError returned to callers
 	Rebases          int64 // changes reapplied to a fresh version after a conflict
 	Refetches        int64 // reads made to learn the current version
+	Requests         int64 // HTTP requests sent: reads, writes, refetches, transport retries and replays
 	TransportRetries int64 // requests repeated after a network error, 408, 429 or 5xx
 	OutcomeUnknown   int64 // calls that ended with ErrOutcomeUnknown
 	CacheHits        int64
@@ -22,7 +23,7 @@ type Stats struct {
 }
 
 type counters struct {
-	writes, conflicts, conflictErrors, rebases, refetches, transportRetries, outcomeUnknown atomic.Int64
+	writes, conflicts, conflictErrors, rebases, refetches, requests, transportRetries, outcomeUnknown atomic.Int64
 }
 
 // Stats returns the Client's counters.
@@ -34,6 +35,7 @@ func (c *Client) Stats() Stats {
 		ConflictErrors:   c.stats.conflictErrors.Load(),
 		Rebases:          c.stats.rebases.Load(),
 		Refetches:        c.stats.refetches.Load(),
+		Requests:         c.stats.requests.Load(),
 		TransportRetries: c.stats.transportRetries.Load(),
 		OutcomeUnknown:   c.stats.outcomeUnknown.Load(),
 		CacheEntries:     n,
@@ -46,7 +48,7 @@ func (c *Client) Stats() Stats {
 }
 
 // ConflictInfo describes a conflict the Client is about to retry, for
-// Options.OnConflict.
+// [Options.OnConflict].
 type ConflictInfo struct {
 	Method     string
 	URL        string // without userinfo or query values
@@ -55,7 +57,7 @@ type ConflictInfo struct {
 	Delay      time.Duration
 }
 
-// RetryInfo describes a transport retry, for Options.OnRetry.
+// RetryInfo describes a transport retry, for [Options.OnRetry].
 type RetryInfo struct {
 	Method string
 	URL    string        // without userinfo or query values

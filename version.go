@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/ifmatch/ifmatch/internal/jsonpointer"
@@ -82,8 +81,8 @@ func pointerString(doc []byte, ptr string) (string, bool) {
 				return "", false
 			}
 		case []any:
-			i, err := strconv.Atoi(t)
-			if err != nil || i < 0 || i >= len(n) {
+			i, err := jsonpointer.Index(t, len(n), false)
+			if err != nil {
 				return "", false
 			}
 			cur = n[i]

@@ -89,12 +89,14 @@ func (l *loop) waitStrong(ctx context.Context, x *exchange, etag string) error {
 	}
 	w.waits++
 	cfg := &l.c.cfg
-	if cfg.Logger.Enabled(ctx, slogInfo) {
-		cfg.Logger.LogAttrs(ctx, slogInfo, "ifmatch: weak ETag refused, waiting for it to turn strong", attrMethod(l.method),
+	// Debug, as for conflicts: with many writers of a weak-ETag server,
+	// every write waits once, and Info would drown the log.
+	if cfg.Logger.Enabled(ctx, slogDebug) {
+		cfg.Logger.LogAttrs(ctx, slogDebug, "ifmatch: weak ETag refused, waiting for it to turn strong", attrMethod(l.method),
 			attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
 	}
 	if cfg.OnConflict != nil {
-		cfg.OnConflict(ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
+		cfg.OnConflict(ctx, ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()

@@ -8,11 +8,13 @@ import (
 )
 
 // Create writes a new resource with PUT and If-None-Match: *. If the
-// resource exists the answer is a *ConflictError (ErrConflict), never
-// retried. Errors: ErrInvalidChange for a body that is not JSON (nothing
-// sent), *ConflictError, *OutcomeUnknownError, *ResponseError, the
+// resource exists the answer is a [*ConflictError] ([ErrConflict]), never
+// retried. Errors: [ErrInvalidChange] for a body that is not JSON (nothing
+// sent), *ConflictError, [*OutcomeUnknownError], [*ResponseError], the
 // context's error.
-func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Create", http.MethodPut, url)
+	defer func() { endCall(end, resp, err) }()
 	t, r, err := c.documentWrite(url, body, opts)
 	if err != nil {
 		return nil, err
@@ -25,17 +27,19 @@ func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...Ca
 }
 
 // Put replaces the version of a resource its caller read: the version
-// given with IfMatch (or an If-Match header, or the document's version
-// field), else the one its TrackVersions scope read, else the one a Get of
+// given with [IfMatch] (or an If-Match header, or the document's version
+// field), else the one its [TrackVersions] scope read, else the one a Get of
 // this Client last returned; writes never move the last, so a body edited
 // from an older read is refused, never written over a newer version. A
-// stale version is a *ConflictError and is never overwritten; with no
-// version known, Put returns ErrNoVersion and sends nothing. With
-// Options.ThreeWayPut, a stale Put is rebased instead when its edit and
+// stale version is a [*ConflictError] and is never overwritten; with no
+// version known, Put returns [ErrNoVersion] and sends nothing. With
+// [Options.ThreeWayPut], a stale Put is rebased instead when its edit and
 // the concurrent one touch different fields (a field both changed, even to
 // the same value, is a *ConflictError unless Resolve decides). Errors: as
 // Create, plus ErrNoVersion.
-func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Put", http.MethodPut, url)
+	defer func() { endCall(end, resp, err) }()
 	t, r, err := c.documentWrite(url, body, opts)
 	if err != nil {
 		return nil, err
@@ -49,9 +53,11 @@ func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallO
 }
 
 // Delete deletes the version of a resource its caller read, chosen as for
-// Put. A stale version is a *ConflictError; with no version known it
-// returns ErrNoVersion and sends nothing.
-func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (*Response, error) {
+// Put. A stale version is a [*ConflictError]; with no version known it
+// returns [ErrNoVersion] and sends nothing.
+func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Delete", http.MethodDelete, url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -64,14 +70,16 @@ func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (*R
 
 // Patch applies an RFC 6902 JSON Patch. On a conflict the same patch is
 // applied to the fresh document and written again; a failing "test"
-// operation is a *ConflictError matching ErrTestFailed, returned at once.
-// A patch based on a version its caller read (IfMatch, TrackVersions) is
+// operation is a [*ConflictError] matching [ErrTestFailed], returned at once.
+// A patch based on a version its caller read ([IfMatch], [TrackVersions]) is
 // reapplied only if the fields it writes did not change since (else a
-// *ConflictError matching ErrFieldsChanged). An invalid patch is
-// ErrInvalidChange before anything is sent. With ApplyLocally (the
-// default) the patched document is PUT; with SendPatch the patch is sent
+// *ConflictError matching [ErrFieldsChanged]). An invalid patch is
+// [ErrInvalidChange] before anything is sent. With [ApplyLocally] (the
+// default) the patched document is PUT; with [SendPatch] the patch is sent
 // with PATCH.
-func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Patch", c.patchMethod(), url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -87,9 +95,11 @@ func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...Ca
 }
 
 // MergePatch applies an RFC 7396 merge patch, rebased on conflict like
-// Patch. A patch that is not JSON is ErrInvalidChange before anything is
+// Patch. A patch that is not JSON is [ErrInvalidChange] before anything is
 // sent.
-func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "MergePatch", c.patchMethod(), url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -107,13 +117,15 @@ func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts 
 // Update reads the current document, passes it to mutate and PUTs what
 // mutate returns with If-Match. On a conflict mutate runs again on the
 // fresh document, so it is called once per attempt and must be free of
-// side effects; it gets a copy it may modify. With IfMatch, mutate runs on
+// side effects; it gets a copy it may modify. With [IfMatch], mutate runs on
 // the document at that version only, and a conflict is returned. If
-// mutate returns ErrNoChange, Update returns the current document
+// mutate returns [ErrNoChange], Update returns the current document
 // (Attempts 0) and nil; any other error from mutate is returned as is,
 // nothing written. A panic in mutate is raised again in the caller's
 // goroutine, whichever goroutine ran it.
-func (c *Client) Update(ctx context.Context, url string, mutate func(current []byte) ([]byte, error), opts ...CallOption) (*Response, error) {
+func (c *Client) Update(ctx context.Context, url string, mutate func(current []byte) ([]byte, error), opts ...CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, "Update", http.MethodPut, url)
+	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -132,8 +144,8 @@ func (c *Client) writeChange(ctx context.Context, t *target, ch change, raw []by
 		b.origin = fromLatest
 	}
 	method := http.MethodPut
-	if raw != nil && c.cfg.PatchStrategy == SendPatch {
-		method = http.MethodPatch
+	if raw != nil {
+		method = c.patchMethod()
 	}
 	ch, err := c.guard(ctx, t, b, ch, method)
 	if err != nil {
@@ -147,6 +159,14 @@ func (c *Client) writeChange(ctx context.Context, t *target, ch change, raw []by
 		return c.sendPatch(ctx, t, b, ch, raw, contentType)
 	}
 	return c.submit(ctx, t, ch)
+}
+
+// patchMethod is the method Patch and MergePatch write with.
+func (c *Client) patchMethod() string {
+	if c.cfg.PatchStrategy == SendPatch {
+		return http.MethodPatch
+	}
+	return http.MethodPut
 }
 
 const (

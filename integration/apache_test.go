@@ -248,7 +248,7 @@ func TestApacheLockIsWaitedOut(t *testing.T) {
 	var locked atomic.Int64
 	c := ifmatch.New(&ifmatch.Options{
 		HTTPClient: &http.Client{Transport: loopbackTransport(t)},
-		OnConflict: func(i ifmatch.ConflictInfo) {
+		OnConflict: func(_ context.Context, i ifmatch.ConflictInfo) {
 			if i.StatusCode == http.StatusLocked {
 				locked.Add(1)
 			}

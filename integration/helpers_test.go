@@ -279,7 +279,7 @@ func runCounter(ctx context.Context, clients, perClient int, opts ifmatch.Option
 	)
 	opts.HTTPClient = &http.Client{Transport: cnt}
 	opts.MaxAttempts = counterMaxAttempts
-	opts.OnConflict = func(ci ifmatch.ConflictInfo) {
+	opts.OnConflict = func(_ context.Context, ci ifmatch.ConflictInfo) {
 		for n := int64(ci.Attempt); ; {
 			cur := maxRounds.Load()
 			if n <= cur || maxRounds.CompareAndSwap(cur, n) {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -22,7 +23,7 @@ func TestLighttpdLockIsWaitedOut(t *testing.T) {
 	var locked atomic.Int64
 	c := ifmatch.New(&ifmatch.Options{
 		HTTPClient: &http.Client{Transport: loopbackTransport(t)},
-		OnConflict: func(i ifmatch.ConflictInfo) {
+		OnConflict: func(_ context.Context, i ifmatch.ConflictInfo) {
 			if i.StatusCode == http.StatusLocked {
 				locked.Add(1)
 			}

@@ -31,14 +31,13 @@ func TestApplyStopCancelsInFlightAfterGrace(t *testing.T) {
 	}))
 	defer ts.Close()
 	defer close(release) // before ts.Close: the stuck handlers finish
-	var paths, ids, lines []string
+	var lines []string
 	for i := range 6 {
 		p := fmt.Sprintf("/s/%d", i)
 		if _, err := h.SetDoc(p, []byte(`{"ops":[]}`)); err != nil {
 			t.Fatal(err)
 		}
-		id := fmt.Sprintf("op%d", i)
-		paths, ids, lines = append(paths, p), append(ids, id), append(lines, appendOp(id, ts.URL+p))
+		lines = append(lines, appendOp(fmt.Sprintf("op%d", i), ts.URL+p))
 	}
 
 	ctx, stop := context.WithCancel(context.Background())

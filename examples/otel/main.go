@@ -3,7 +3,10 @@
 // 1 to one counter 20 times on an in-process mock server that answers some
 // requests with 503 and drops some answers. It prints what a collection
 // sees. This is its own module, so that the ifmatch module does not depend
-// on OpenTelemetry. Run it with:
+// on OpenTelemetry. The hooks get the call's context, so that points can
+// be linked to the call's trace; for the traces themselves (a span per call
+// and per request), set Options.Tracer to otelifmatch.NewTracer() from the
+// module github.com/ifmatch/ifmatch/otelifmatch. Run it with:
 //
 //	cd examples/otel && go run .
 package main
@@ -117,7 +120,7 @@ func points(rm metricdata.ResourceMetrics) []point {
 	add := func(name string, attrs attribute.Set, v int64) {
 		var kv []string
 		for _, a := range attrs.ToSlice() {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		if len(kv) > 0 {
 			name += "{" + strings.Join(kv, ",") + "}"

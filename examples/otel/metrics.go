@@ -73,17 +73,17 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 // Stats recorded. Hooks already in opts are still called.
 func (m *Metrics) NewClient(opts ifmatch.Options) *ifmatch.Client {
 	onConflict, onRetry := opts.OnConflict, opts.OnRetry
-	opts.OnConflict = func(i ifmatch.ConflictInfo) {
-		// The hooks have no context; metrics do not need one.
-		m.conflicts.Add(context.Background(), 1, metric.WithAttributes(attribute.Int("status", i.StatusCode)))
+	opts.OnConflict = func(ctx context.Context, i ifmatch.ConflictInfo) {
+		// The call's context: exemplars link the point to the call's trace.
+		m.conflicts.Add(ctx, 1, metric.WithAttributes(attribute.Int("status", i.StatusCode)))
 		if onConflict != nil {
-			onConflict(i)
+			onConflict(ctx, i)
 		}
 	}
-	opts.OnRetry = func(i ifmatch.RetryInfo) {
-		m.retries.Add(context.Background(), 1, metric.WithAttributes(attribute.String("reason", i.Reason)))
+	opts.OnRetry = func(ctx context.Context, i ifmatch.RetryInfo) {
+		m.retries.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", i.Reason)))
 		if onRetry != nil {
-			onRetry(i)
+			onRetry(ctx, i)
 		}
 	}
 	c := ifmatch.New(&opts)
