@@ -18,9 +18,9 @@ func TestURL(t *testing.T) {
 func TestText(t *testing.T) {
 	for in, want := range map[string]string{
 		`malformed HTTP response "GET /doc?token=s3cret HTTP/1.1"`: `malformed HTTP response "GET /doc?token=REDACTED HTTP/1.1"`,
-		"dial http://u:p@h:80/x failed":                             "dial http://h:80/x failed",
-		"no secrets here":                                           "no secrets here",
-		"A://@@":                                                    "A://",
+		"dial http://u:p@h:80/x failed":                            "dial http://h:80/x failed",
+		"no secrets here":                                          "no secrets here",
+		"A://@@":                                                   "A://",
 	} {
 		if got := Text(in); got != want {
 			t.Errorf("Text(%q) = %q, want %q", in, got, want)
