@@ -75,7 +75,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	headerMode := c.cfg.VersionField == ""
 
 	if method == http.MethodPatch && !ifNoneMatch && t.ifMatch == "" && headerMode {
-		if ch, ct := patchOf(req.Header, body); ch != nil {
+		if ch, ct := c.patchOf(req.Header, body); ch != nil {
 			b, _ := c.basisFor(ctx, t, false, nil)
 			ch, err := c.guard(ctx, t, b, ch, method)
 			if err == nil {
@@ -183,9 +183,9 @@ func doResult(req *http.Request, resp *Response, err error) (*http.Response, err
 }
 
 // patchOf recognizes a JSON Patch or merge patch body by its Content-Type.
-func patchOf(h http.Header, body []byte) (change, string) {
+func (c *Client) patchOf(h http.Header, body []byte) (change, string) {
 	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	switch mt {
+	switch mt = c.patchKind(mt); mt {
 	case contentJSONPatch:
 		if p, err := newJSONPatch(body); err == nil {
 			return p, mt

@@ -61,19 +61,27 @@ func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, err
 
 // learnWrite updates the cache from a successful write's answer. sent is
 // the document written (nil for PATCH and DELETE). It returns the version
-// and the document now current, as far as the answer tells them.
+// and the document now current, as far as the answer tells them: the
+// answer's document when it carries one (the server may store something
+// other than what was sent: fields it manages, annotations dropped,
+// properties a PUT omitted kept), the sent document only when a PUT's
+// answer has no body and the server is trusted to store what it is sent
+// (Options.StoredMayDiffer), else the version alone, so that the next
+// local apply reads the document first.
 func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) snapshot {
 	if method == http.MethodDelete {
 		c.cache.forget(t.key)
 		return snapshot{}
 	}
+	trustSent := !c.cfg.StoredMayDiffer
 	var s snapshot
-	answerIsDoc := func() bool { return len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil }
+	bodyless := len(bytes.TrimSpace(x.body)) == 0
+	answerIsDoc := !bodyless && checkDocument(x.header, x.body) == nil
 	switch {
 	case c.cfg.VersionField != "":
 		// The answer names the new version only if it is the document,
 		// version field included (CouchDB answers {"ok":true,...} instead).
-		if answerIsDoc() {
+		if answerIsDoc {
 			if v := c.versionOf(x.header, x.body); v != "" {
 				s = snapshot{etag: v, body: x.body}
 				break
@@ -86,15 +94,21 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 				val, _ := json.Marshal(v)
 				if doc, err := setPointer(sent, c.cfg.VersionField, val); err == nil {
 					s = snapshot{etag: v, body: doc}
+					if !trustSent {
+						s.body = nil
+					}
 				}
 			}
 		}
-	case method == http.MethodPut:
-		// RFC 9110 §9.3.4: an ETag in the answer to PUT means the document
-		// was stored as sent.
-		s = snapshot{etag: x.header.Get("ETag"), body: sent}
-	case answerIsDoc():
+	case answerIsDoc:
 		s = snapshot{etag: x.header.Get("ETag"), body: x.body}
+	case method == http.MethodPut && bodyless:
+		// RFC 9110 section 9.3.4: an ETag in the answer to PUT means the
+		// document was stored as sent.
+		s = snapshot{etag: x.header.Get("ETag")}
+		if trustSent {
+			s.body = sent
+		}
 	default:
 		s = snapshot{etag: x.header.Get("ETag")}
 	}
