@@ -141,6 +141,7 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 	}
 	resp.committed = true
 	h.bareWriteAnswer(resp)
+	minimalAnswer(r, resp)
 	return resp
 }
 

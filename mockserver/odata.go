@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -142,4 +143,31 @@ func (h *Handler) present(body []byte, etag, path string) []byte {
 	}
 	b.Write(body[1:])
 	return b.Bytes()
+}
+
+// minimalAnswer drops the document from a successful write's answer when
+// the request asks for Prefer: return=minimal (RFC 7240), as OData services
+// do: 200 becomes 204, the ETag stays, Preference-Applied says so.
+func minimalAnswer(r *http.Request, resp *response) {
+	if !resp.committed || resp.body == nil || !prefersMinimal(r.Header) {
+		return
+	}
+	resp.header.Del("Content-Type")
+	resp.header.Set("Preference-Applied", "return=minimal")
+	resp.body = nil
+	if resp.status == http.StatusOK {
+		resp.status = http.StatusNoContent
+	}
+}
+
+// prefersMinimal reports whether a Prefer header asks for return=minimal.
+func prefersMinimal(h http.Header) bool {
+	for _, v := range h.Values("Prefer") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(p), " ", ""), "return=minimal") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -137,3 +137,31 @@ func TestODataOptionsValidate(t *testing.T) {
 		t.Errorf("ODataOptions().Validate() = %v", err)
 	}
 }
+
+func TestPreferReturnMinimal(t *testing.T) {
+	tests := []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"PUT update", "PUT", "/doc", `{"n":2}`, 204},
+		{"PUT create", "PUT", "/new", `{"n":2}`, 201},
+		{"PATCH", "PATCH", "/doc", `{"n":2}`, 204},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := setup(t, mockserver.ODataOptions())
+			etag := seed(t, srv, "/doc", `{"n":1}`)
+			h := []string{"Prefer", "odata.track-changes, return=minimal", "Content-Type", "application/json"}
+			if tt.path == "/doc" {
+				h = append(h, "If-Match", etag)
+			}
+			r := send(t, srv.Client(), tt.method, srv.URL+tt.path, tt.body, h...)
+			wantStatus(t, r, tt.want)
+			_, now, _ := srv.Doc(tt.path)
+			if r.body != "" || r.header.Get("ETag") != now || r.header.Get("Preference-Applied") != "return=minimal" {
+				t.Errorf("answer body %q, ETag %q, Preference-Applied %q; want no body, %q, return=minimal",
+					r.body, r.header.Get("ETag"), r.header.Get("Preference-Applied"), now)
+			}
+		})
+	}
+}
