@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ifmatch/ifmatch"
 )
@@ -181,5 +182,22 @@ func TestODataMergePatchMediaType(t *testing.T) {
 	}
 	if d := readDoc(t, ctx, plainClient(t), url); d["n"] != 2.0 {
 		t.Errorf("n = %v, want 2", d["n"])
+	}
+}
+
+// SAP CAP answers a Create (If-None-Match: *) of an entity that exists
+// with a 500: after the transport retries, Create reports the outcome as
+// unknown, with the 500 inside, as the README says.
+func TestODataCreateExisting(t *testing.T) {
+	ctx := testContext(t)
+	url := odataEntity(t, ctx, `{"n":1}`)
+	c := ifmatch.New(&ifmatch.Options{HTTPClient: plainClient(t), RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	_, err := c.Create(ctx, url, []byte(`{"n":2}`))
+	var re *ifmatch.ResponseError
+	if !errors.Is(err, ifmatch.ErrOutcomeUnknown) || !errors.As(err, &re) || re.StatusCode != http.StatusInternalServerError {
+		t.Errorf("Create of an existing entity: %v, want ErrOutcomeUnknown holding a 500", err)
+	}
+	if d := readDoc(t, ctx, plainClient(t), url); d["n"] != 1.0 {
+		t.Errorf("n = %v, want 1: the entity was overwritten", d["n"])
 	}
 }
