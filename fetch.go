@@ -62,12 +62,12 @@ func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, err
 // learnWrite updates the cache from a successful write's answer. sent is
 // the document written (nil for PATCH and DELETE). It returns the version
 // and the document now current, as far as the answer tells them: the
-// answer's document when it carries one (the server may store something
-// other than what was sent: fields it manages, annotations dropped,
-// properties a PUT omitted kept), the sent document only when a PUT's
-// answer has no body and the server is trusted to store what it is sent
-// (Options.StoredMayDiffer), else the version alone, so that the next
-// local apply reads the document first.
+// answer's document when it carries one (see storedIn: the server may
+// store something other than what was sent, with fields it manages,
+// annotations dropped, properties a PUT omitted kept), the sent document
+// only when a PUT's answer does not and the server is trusted to store
+// what it is sent (Options.StoredMayDiffer), else the version alone, so
+// that the next local apply reads the document first.
 func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) snapshot {
 	if method == http.MethodDelete {
 		c.cache.forget(t.key)
@@ -75,8 +75,7 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 	}
 	trustSent := !c.cfg.StoredMayDiffer
 	var s snapshot
-	bodyless := len(bytes.TrimSpace(x.body)) == 0
-	answerIsDoc := !bodyless && checkDocument(x.header, x.body) == nil
+	answerIsDoc := len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil
 	switch {
 	case c.cfg.VersionField != "":
 		// The answer names the new version only if it is the document,
@@ -100,9 +99,9 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 				}
 			}
 		}
-	case answerIsDoc:
+	case answerIsDoc && (sent == nil || storedIn(t, sent, x)):
 		s = snapshot{etag: x.header.Get("ETag"), body: x.body}
-	case method == http.MethodPut && bodyless:
+	case method == http.MethodPut:
 		// RFC 9110 section 9.3.4: an ETag in the answer to PUT means the
 		// document was stored as sent.
 		s = snapshot{etag: x.header.Get("ETag")}
@@ -120,6 +119,27 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 	// The cache keeps its own copy: the caller's Response gets another.
 	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
 	return s
+}
+
+// storedIn reports whether the answer x to a PUT of sent is the stored
+// document rather than a status body such as CouchDB's {"ok":true,...}:
+// its Content-Location names the target (RFC 9110 section 8.7), or it is
+// an object with every member the PUT sent, annotations ("@odata.etag",
+// "n@odata.type") aside, as an OData service's answer is.
+func storedIn(t *target, sent []byte, x *exchange) bool {
+	if loc := x.header.Get("Content-Location"); loc != "" && sameResource(t.url, loc) {
+		return true
+	}
+	var out, in map[string]json.RawMessage
+	if json.Unmarshal(x.body, &in) != nil || in == nil || json.Unmarshal(sent, &out) != nil || out == nil {
+		return false
+	}
+	for k := range out {
+		if _, ok := in[k]; !ok && !strings.Contains(k, "@") {
+			return false
+		}
+	}
+	return true
 }
 
 // checkDocument accepts a JSON body whose Content-Type, if any, allows

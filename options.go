@@ -169,14 +169,16 @@ type Options struct {
 	JSONPatchContentType string
 
 	// StoredMayDiffer says the server may store something other than the
-	// document a PUT sends (it sets fields it manages, drops annotations,
-	// keeps properties the PUT omitted) even when it answers with an ETag
-	// and no body, against RFC 9110 section 9.3.4. The sent document is
-	// then never taken for the stored one: the next Update, Modify or
-	// ApplyLocally patch reads the resource first. A write's answer that
-	// carries the document is always taken for what the server stores,
-	// with or without this field. false: a PUT answered with an ETag and
-	// no body stored what was sent.
+	// document a PUT sends (it sets fields it manages, drops annotations or
+	// properties it does not know, keeps properties the PUT omitted) even
+	// when it answers with an ETag and no document, against RFC 9110
+	// section 9.3.4. The sent document is then never taken for the stored
+	// one: the next Update, Modify or ApplyLocally patch reads the resource
+	// first. A write's answer that is the document (a Content-Location
+	// naming the resource, or an object with every member the PUT sent,
+	// annotations aside) is taken for what the server stores, with or
+	// without this field. false: a PUT answered with an ETag and no
+	// document stored what was sent.
 	StoredMayDiffer bool
 }
 
