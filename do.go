@@ -22,7 +22,9 @@ import (
 //     methods (POST) get none;
 //   - with Options.ThreeWayPut, such a PUT that meets a conflict is rebased
 //     by three-way merge onto the fresh document;
-//   - a PATCH whose body is a JSON Patch or merge patch, sent without
+//   - a PATCH whose body is a JSON Patch or merge patch (by its
+//     Content-Type: the RFC media types, or those Options names, such as
+//     OData's application/json for a merge patch), sent without
 //     If-Match, is rebased on conflict like Patch (same body, fresh
 //     version); inside TrackVersions it is rebased only if the fields it
 //     writes did not change since the scope read the resource (a patch

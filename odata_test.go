@@ -206,6 +206,56 @@ func TestBodylessPutAnswerTrustsSentBody(t *testing.T) {
 	}
 }
 
+// A PUT's answer is the stored document when it has every member sent, or
+// when its Content-Location names the resource; otherwise (a status body)
+// the sent document is taken as stored.
+func TestPutAnswerIsTheDocument(t *testing.T) {
+	tests := []struct {
+		name, answer, location, want string
+	}{
+		{"every member sent", `{"n":2,"tmp":1,"at":"server"}`, "", `{"at":"server","n":2,"tmp":1}`},
+		{"a status body", `{"ok":true}`, "", `{"n":2,"tmp":1}`},
+		{"a member dropped, Content-Location", `{"n":2,"at":"server"}`, "/doc", `{"at":"server","n":2}`},
+		{"Content-Location of another resource", `{"n":2,"at":"server"}`, "/other", `{"n":2,"tmp":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if r.Method == http.MethodGet {
+					w.Header().Set("ETag", `"1"`)
+					w.Write([]byte(`{"n":1}`))
+					return
+				}
+				if tt.location != "" {
+					w.Header().Set("Content-Location", tt.location)
+				}
+				w.Header().Set("ETag", `"2"`)
+				w.Write([]byte(tt.answer))
+			}))
+			t.Cleanup(srv.Close)
+			c := newClient(t, ifmatch.Options{})
+			ctx := context.Background()
+			if _, err := c.Get(ctx, srv.URL+"/doc"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Put(ctx, srv.URL+"/doc", []byte(`{"n":2,"tmp":1}`)); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			c.Update(ctx, srv.URL+"/doc", func(cur []byte) ([]byte, error) {
+				if got == nil {
+					got = cur
+				}
+				return nil, ifmatch.ErrNoChange
+			})
+			if s := withoutAnnotations(t, got); s != tt.want {
+				t.Errorf("the next Update sees %s, want %s", s, tt.want)
+			}
+		})
+	}
+}
+
 // The SDK sets Content-Type on its own writes after Options.Header and
 // WithHeader: MergePatchContentType, not a header, chooses the media type.
 func TestMergePatchContentType(t *testing.T) {
