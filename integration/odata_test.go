@@ -40,10 +40,10 @@ type odataCounter struct {
 	N int `json:"n"`
 }
 
-// 4 independent Clients increment one entity 6 times each through Update,
+// 8 independent Clients increment one entity 25 times each through Update,
 // Modify, and MergePatch sent as PATCH: every increment lands exactly once.
 func TestODataCounter(t *testing.T) {
-	const clients, perClient = 4, 6
+	const clients, perClient = 8, 25
 	incr := []struct {
 		name string
 		fn   func(ctx context.Context, c *ifmatch.Client, url string) error
