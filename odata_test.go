@@ -423,3 +423,32 @@ func mergePatchIncrement(ctx context.Context, c *ifmatch.Client, url string) err
 	}
 	return errors.New("n changed under 100 reads in a row")
 }
+
+// With MergePatchContentType, Do takes a PATCH of that media type for a
+// merge patch and rebases it on a stale version; without it, the PATCH is
+// sent as it is and the 412 is the caller's.
+func TestDoMergePatchContentType(t *testing.T) {
+	tests := []struct {
+		name string
+		opts ifmatch.Options
+		want int
+	}{
+		{"recognized", odataOptions(), http.StatusOK},
+		{"sent as it is", ifmatch.Options{}, http.StatusPreconditionFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, url := setup(t, mockserver.ODataOptions(), `{"n":1,"m":1}`)
+			c := newClient(t, tt.opts)
+			ctx := context.Background()
+			if _, err := c.Get(ctx, url); err != nil {
+				t.Fatal(err)
+			}
+			srv.SetDoc("/doc", []byte(`{"n":1,"m":2}`)) // another writer
+			resp := doReq(t, c, ctx, http.MethodPatch, url, "application/json", `{"n":2}`)
+			if resp.StatusCode != tt.want {
+				t.Errorf("PATCH on a stale version: %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
