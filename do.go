@@ -22,7 +22,9 @@ import (
 //     methods (POST) get none;
 //   - with Options.ThreeWayPut, such a PUT that meets a conflict is rebased
 //     by three-way merge onto the fresh document;
-//   - a PATCH whose body is a JSON Patch or merge patch, sent without
+//   - a PATCH whose body is a JSON Patch or merge patch (by its
+//     Content-Type: the RFC media types, or those Options names, such as
+//     OData's application/json for a merge patch), sent without
 //     If-Match, is rebased on conflict like Patch (same body, fresh
 //     version); inside TrackVersions it is rebased only if the fields it
 //     writes did not change since the scope read the resource (a patch
@@ -80,7 +82,7 @@ func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
 	headerMode := c.cfg.VersionField == ""
 
 	if method == http.MethodPatch && !ifNoneMatch && t.ifMatch == "" && headerMode {
-		if ch, ct := patchOf(req.Header, body); ch != nil {
+		if ch, ct := c.patchOf(req.Header, body); ch != nil {
 			b, _ := c.basisFor(ctx, t, false, nil)
 			ch, err := c.guard(ctx, t, b, ch, method)
 			if err == nil {
@@ -188,9 +190,9 @@ func doResult(req *http.Request, resp *Response, err error) (*http.Response, err
 }
 
 // patchOf recognizes a JSON Patch or merge patch body by its Content-Type.
-func patchOf(h http.Header, body []byte) (change, string) {
+func (c *Client) patchOf(h http.Header, body []byte) (change, string) {
 	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	switch mt {
+	switch mt = c.patchKind(mt); mt {
 	case contentJSONPatch:
 		if p, err := newJSONPatch(body); err == nil {
 			return p, mt

@@ -61,19 +61,26 @@ func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, err
 
 // learnWrite updates the cache from a successful write's answer. sent is
 // the document written (nil for PATCH and DELETE). It returns the version
-// and the document now current, as far as the answer tells them.
+// and the document now current, as far as the answer tells them: the
+// answer's document when it carries one (see storedIn: the server may
+// store something other than what was sent, with fields it manages,
+// annotations dropped, properties a PUT omitted kept), the sent document
+// only when a PUT's answer does not and the server is trusted to store
+// what it is sent (Options.StoredMayDiffer), else the version alone, so
+// that the next local apply reads the document first.
 func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) snapshot {
 	if method == http.MethodDelete {
 		c.cache.forget(t.key)
 		return snapshot{}
 	}
+	trustSent := !c.cfg.StoredMayDiffer
 	var s snapshot
-	answerIsDoc := func() bool { return len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil }
+	answerIsDoc := len(bytes.TrimSpace(x.body)) > 0 && checkDocument(x.header, x.body) == nil
 	switch {
 	case c.cfg.VersionField != "":
 		// The answer names the new version only if it is the document,
 		// version field included (CouchDB answers {"ok":true,...} instead).
-		if answerIsDoc() {
+		if answerIsDoc {
 			if v := c.versionOf(x.header, x.body); v != "" {
 				s = snapshot{etag: v, body: x.body}
 				break
@@ -86,15 +93,21 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 				val, _ := json.Marshal(v)
 				if doc, err := setPointer(sent, c.cfg.VersionField, val); err == nil {
 					s = snapshot{etag: v, body: doc}
+					if !trustSent {
+						s.body = nil
+					}
 				}
 			}
 		}
-	case method == http.MethodPut:
-		// RFC 9110 §9.3.4: an ETag in the answer to PUT means the document
-		// was stored as sent.
-		s = snapshot{etag: x.header.Get("ETag"), body: sent}
-	case answerIsDoc():
+	case answerIsDoc && (sent == nil || storedIn(t, sent, x)):
 		s = snapshot{etag: x.header.Get("ETag"), body: x.body}
+	case method == http.MethodPut:
+		// RFC 9110 section 9.3.4: an ETag in the answer to PUT means the
+		// document was stored as sent.
+		s = snapshot{etag: x.header.Get("ETag")}
+		if trustSent {
+			s.body = sent
+		}
 	default:
 		s = snapshot{etag: x.header.Get("ETag")}
 	}
@@ -106,6 +119,30 @@ func (c *Client) learnWrite(t *target, method string, sent []byte, x *exchange) 
 	// The cache keeps its own copy: the caller's Response gets another.
 	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
 	return s
+}
+
+// storedIn reports whether the answer x to a PUT of sent is the stored
+// document rather than a status body such as CouchDB's {"ok":true,...}:
+// its Content-Location names the target (RFC 9110 section 8.7), or it is
+// an object with every member the PUT sent, annotations ("@odata.etag",
+// "n@odata.type") aside, as an OData service's answer is.
+func storedIn(t *target, sent []byte, x *exchange) bool {
+	if bytes.Equal(bytes.TrimSpace(x.body), bytes.TrimSpace(sent)) {
+		return true // stored as sent: the common case, no decoding
+	}
+	if loc := x.header.Get("Content-Location"); loc != "" && sameResource(t.url, loc) {
+		return true
+	}
+	var out, in map[string]json.RawMessage
+	if json.Unmarshal(x.body, &in) != nil || in == nil || json.Unmarshal(sent, &out) != nil || out == nil {
+		return false
+	}
+	for k := range out {
+		if _, ok := in[k]; !ok && !strings.Contains(k, "@") {
+			return false
+		}
+	}
+	return true
 }
 
 // checkDocument accepts a JSON body whose Content-Type, if any, allows

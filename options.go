@@ -164,6 +164,31 @@ type Options struct {
 	// Logger receives a record for every transport retry, conflict and
 	// rebase. nil: nothing is logged.
 	Logger *slog.Logger
+
+	// MergePatchContentType is the media type MergePatch sends its patch
+	// under with SendPatch, and the one Do takes for a merge patch besides
+	// application/merge-patch+json. "": application/merge-patch+json.
+	// OData V4 services take a merge patch only as "application/json". The
+	// SDK sets Content-Type on its own writes after Header and WithHeader,
+	// so this field, not a header, chooses it.
+	MergePatchContentType string
+
+	// JSONPatchContentType is the media type Patch sends its JSON Patch
+	// under with SendPatch. "": application/json-patch+json.
+	JSONPatchContentType string
+
+	// StoredMayDiffer says the server may store something other than the
+	// document a PUT sends (it sets fields it manages, drops annotations or
+	// properties it does not know, keeps properties the PUT omitted) even
+	// when it answers with an ETag and no document, against RFC 9110
+	// section 9.3.4. The sent document is then never taken for the stored
+	// one: the next Update, Modify or ApplyLocally patch reads the resource
+	// first. A write's answer that is the document (a Content-Location
+	// naming the resource, or an object with every member the PUT sent,
+	// annotations aside) is taken for what the server stores, with or
+	// without this field. false: a PUT answered with an ETag and no
+	// document stored what was sent.
+	StoredMayDiffer bool
 }
 
 // config is Options with every default resolved, fixed at New.

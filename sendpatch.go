@@ -32,7 +32,7 @@ func (c *Client) patchLoop(ctx context.Context, l *loop, b basis, p change, raw 
 	build := func(version string) (*request, error) {
 		l.version = version
 		r := &request{method: http.MethodPatch, url: t.url, header: t.header.Clone(), body: raw, patch: true}
-		r.header.Set("Content-Type", contentType)
+		r.header.Set("Content-Type", c.patchMediaType(contentType))
 		return r, c.withVersion(r, version, contentType)
 	}
 	r, err := build(b.etag)
@@ -63,4 +63,32 @@ func (c *Client) patchLoop(ctx context.Context, l *loop, b basis, p change, raw 
 	s := c.learnWrite(t, r.method, nil, x)
 	learned(ctx, t, s)
 	return l.response(x, s.etag, x.body), nil
+}
+
+// patchMediaType is the Content-Type a patch of the given kind
+// (contentJSONPatch or contentMergePatch) is sent under: the one Options
+// names for it, else its RFC media type.
+func (c *Client) patchMediaType(kind string) string {
+	switch {
+	case kind == contentMergePatch && c.cfg.MergePatchContentType != "":
+		return c.cfg.MergePatchContentType
+	case kind == contentJSONPatch && c.cfg.JSONPatchContentType != "":
+		return c.cfg.JSONPatchContentType
+	}
+	return kind
+}
+
+// patchKind is the kind of patch (contentJSONPatch or contentMergePatch) a
+// PATCH's media type mt names, "" if none: its RFC media type, or the one
+// Options names for it (a merge patch first, when both name the same).
+func (c *Client) patchKind(mt string) string {
+	switch {
+	case mt == "":
+		return ""
+	case mt == contentMergePatch || mt == c.cfg.MergePatchContentType:
+		return contentMergePatch
+	case mt == contentJSONPatch || mt == c.cfg.JSONPatchContentType:
+		return contentJSONPatch
+	}
+	return ""
 }

@@ -147,7 +147,8 @@ func (h *Handler) checkVersionLocked(version string, hasVersion bool, cur *docum
 func (h *Handler) stale(status int, cur *document, path, detail string) *response {
 	var r *response
 	if h.opts.ConflictBody && cur != nil {
-		r = docResponse(status, cur.body, h.servedETag(cur))
+		tag := h.servedETag(cur)
+		r = docResponse(status, h.present(cur.body, tag, path), tag)
 		r.header.Set("Content-Location", escapePath(path))
 	} else {
 		title := "Precondition Failed"

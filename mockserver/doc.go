@@ -67,6 +67,15 @@
 //     mod_dav (ApacheOptions sets all three): ETags weak for a while after
 //     each write and compared strongly, write answers without an ETag, and
 //     a precondition check that is not atomic with the write.
+//   - TimestampETags, ODataPatch, Annotations, ManagedFields and
+//     PutKeepsOmitted play an OData V4 service such as SAP CAP
+//     (ODataOptions sets them with RequireIfMatch and WeakETags): ETags
+//     W/"<commit time>" taken back verbatim, 428 without If-Match, PATCH
+//     taking a merge patch as application/json only, "@odata.context" and
+//     "@odata.etag" in answers and dropped from writes, fields such as
+//     "ModifiedAt" set by the server, and a PUT keeping what it omits.
+//   - In any mode, a write with Prefer: return=minimal is answered without
+//     the document (204, or 201 on create), its ETag kept.
 //   - IgnorePreconditions is a broken server where the last writer wins,
 //     to show lost updates.
 //   - Idempotency honors the Idempotency-Key header on writes: the same key

@@ -36,7 +36,7 @@ func (h *Handler) read(r *http.Request, d *decision) *response {
 	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && parseETagList(inm).has(etag, weakEqual) {
 		return &response{status: http.StatusNotModified, header: http.Header{"Etag": {etag}}}
 	}
-	return docResponse(http.StatusOK, body, etag)
+	return docResponse(http.StatusOK, h.present(body, etag, path), etag)
 }
 
 func notFound(path string) *response {
@@ -117,6 +117,10 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 		if next, resp = applyPatch(cur.body, wr); resp != nil {
 			return resp
 		}
+	case http.MethodPut:
+		if cur != nil && h.opts.PutKeepsOmitted {
+			next = keepOmitted(cur.body, next)
+		}
 	}
 	stored, err := h.commitLocked(wr.path, next)
 	if err != nil {
@@ -131,12 +135,13 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 	if cur == nil {
 		status = http.StatusCreated
 	}
-	resp = docResponse(status, stored.body, stored.etag)
+	resp = docResponse(status, h.present(stored.body, stored.etag, wr.path), stored.etag)
 	if status == http.StatusCreated {
 		resp.header.Set("Location", escapePath(wr.path))
 	}
 	resp.committed = true
 	h.bareWriteAnswer(resp)
+	minimalAnswer(r, resp)
 	return resp
 }
 
@@ -149,14 +154,14 @@ func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *resp
 	if ct != "" {
 		var err error
 		if mt, _, err = mime.ParseMediaType(ct); err != nil {
-			return nil, unsupported(wr, ct)
+			return nil, h.unsupported(wr, ct)
 		}
 	}
 	var versionSource []byte // the JSON that may carry the version field
 	switch r.Method {
 	case http.MethodPut:
 		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			return nil, unsupported(wr, ct)
+			return nil, h.unsupported(wr, ct)
 		}
 		if resp := checkBody(body, wr.path); resp != nil {
 			return nil, resp
@@ -168,8 +173,8 @@ func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *resp
 		}
 		wr.doc, versionSource = buf.Bytes(), buf.Bytes()
 	case http.MethodPatch:
-		if mt != jsonPatchType && mt != mergePatchType {
-			return nil, unsupported(wr, ct)
+		if mt = h.patchKind(mt); mt == "" {
+			return nil, h.unsupported(wr, ct)
 		}
 		if resp := checkBody(body, wr.path); resp != nil {
 			return nil, resp
@@ -227,19 +232,38 @@ func (h *Handler) findVersion(r *http.Request, wr *writeRequest, src []byte) *re
 	return nil
 }
 
+// patchKind is the patch a PATCH's media type mt names (jsonPatchType or
+// mergePatchType), "" if the server takes no patch under mt: with
+// ODataPatch, only application/json, a merge patch.
+func (h *Handler) patchKind(mt string) string {
+	switch {
+	case h.opts.ODataPatch && mt == "application/json":
+		return mergePatchType
+	case h.opts.ODataPatch:
+		return ""
+	case mt == jsonPatchType || mt == mergePatchType:
+		return mt
+	}
+	return ""
+}
+
 // unsupported answers a write with a media type the server cannot handle.
-func unsupported(wr *writeRequest, ct string) *response {
+func (h *Handler) unsupported(wr *writeRequest, ct string) *response {
 	got := ct
 	if got == "" {
 		got = "no Content-Type"
 	}
+	accept := jsonPatchType + ", " + mergePatchType
+	if h.opts.ODataPatch {
+		accept = "application/json"
+	}
 	detail := "PUT takes application/json or a */*+json type, not " + got
 	if wr.method == http.MethodPatch {
-		detail = "PATCH takes " + jsonPatchType + " or " + mergePatchType + ", not " + got
+		detail = "PATCH takes " + strings.ReplaceAll(accept, ", ", " or ") + ", not " + got
 	}
 	resp := problem(http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType, "Unsupported Media Type", detail, wr.path)
 	if wr.method == http.MethodPatch {
-		resp.header.Set("Accept-Patch", jsonPatchType+", "+mergePatchType)
+		resp.header.Set("Accept-Patch", accept)
 	}
 	return resp
 }

@@ -38,6 +38,9 @@ type Handler struct {
 	mu   sync.Mutex
 	docs map[string]*document
 	seq  uint64 // last version handed out, server-wide
+	// lastStamp is the commit time of the last version (TimestampETags,
+	// ManagedFields); guarded by mu.
+	lastStamp time.Time
 
 	statsMu sync.Mutex
 	stats   Stats

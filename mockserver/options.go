@@ -69,6 +69,33 @@ type Options struct {
 	// writes in VersionField mode. Empty means "rev".
 	VersionParam string
 
+	// TimestampETags makes each version's ETag its commit time,
+	// "2026-12-02T03:59:01.932000Z" (W/ first with WeakETags), unique and
+	// increasing, as OData services built on a modification time give
+	// them. It needs ETag mode.
+	TimestampETags bool
+
+	// ODataPatch makes PATCH take a merge patch (RFC 7396) sent as
+	// application/json, as OData V4 services do; the RFC patch media types
+	// application/merge-patch+json and application/json-patch+json get 415.
+	ODataPatch bool
+
+	// Annotations makes the server treat OData annotations as an OData
+	// service does: a document in an answer starts with "@odata.context"
+	// and "@odata.etag" (its ETag), and members whose name contains "@"
+	// are not stored when a write sends them. Top-level members only.
+	Annotations bool
+
+	// ManagedFields are top-level fields the server sets on every write of
+	// an object to the commit time (the timestamp TimestampETags uses),
+	// whatever the write sends, as OData services set "ModifiedAt".
+	ManagedFields []string
+
+	// PutKeepsOmitted makes a PUT of an object over an object keep the
+	// stored top-level fields the PUT omits, as SAP CAP does. false: PUT
+	// replaces the whole document.
+	PutKeepsOmitted bool
+
 	// IgnorePreconditions makes a broken server: If-Match, If-None-Match
 	// and version fields are ignored on writes, and the last writer wins.
 	IgnorePreconditions bool
@@ -111,7 +138,7 @@ func (o Options) Validate() error {
 	if strings.ContainsAny(o.IdempotencyHeader, " :\t\r\n") {
 		return fmt.Errorf("mockserver: IdempotencyHeader %q is not a header name", o.IdempotencyHeader)
 	}
-	return errors.Join(o.validateWeak(), o.Faults.Validate())
+	return errors.Join(o.validateWeak(), o.validateOData(), o.Faults.Validate())
 }
 
 // withDefaults resolves every zero value to its documented meaning, on a

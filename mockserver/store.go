@@ -36,6 +36,13 @@ func (h *Handler) commitLocked(path string, body []byte) (*document, error) {
 	}
 	seq := h.seq + 1
 	tag := strconv.FormatUint(seq, 10)
+	if h.opts.odata() {
+		stamp := h.stampLocked()
+		body = h.storedForm(body, stamp)
+		if h.opts.TimestampETags {
+			tag = stamp
+		}
+	}
 	if h.versionPtr != nil {
 		next.version = formatVersion(next.gen, seq)
 		var err error

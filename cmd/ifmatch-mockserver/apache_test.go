@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func TestApacheFlags(t *testing.T) {
 				t.Fatalf("parseFlags(%q): %v", tt.args, err)
 			}
 			got := mockserver.Options{WeakWindow: c.opts.WeakWindow, NoWriteETag: c.opts.NoWriteETag, NonAtomicCheck: c.opts.NonAtomicCheck}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("options = %+v, want %+v", got, tt.want)
 			}
 		})

@@ -62,6 +62,7 @@ Examples:
   ifmatch-mockserver -stale-status 409 -conflict-body
   ifmatch-mockserver -version-field /_rev              # CouchDB style, ?rev=
   ifmatch-mockserver -apache                           # weak ETags after writes, as Apache httpd
+  ifmatch-mockserver -odata                            # an OData V4 service, as SAP CAP
   ifmatch-mockserver -drop-rate 0.2 -error-rate 0.1 -retry-after 1s -seed 42
   curl -X PUT localhost:8080/_mock/faults -d '{"stale_read_rate":1}'
   curl localhost:8080/_mock/stats
@@ -111,6 +112,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&o.History, "history", 8, "old versions kept per document for stale reads; negative keeps none")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the fault random source")
 	applyApache := apacheFlags(fs, o)
+	applyOData := odataFlags(fs, o)
 
 	fs.DurationVar(&f.Latency, "latency", 0, "latency added to every document request")
 	fs.DurationVar(&f.LatencyJitter, "latency-jitter", 0, "plus a uniform random latency up to this")
@@ -129,6 +131,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	applyApache()
+	applyOData()
 	if fs.NArg() > 0 {
 		fmt.Fprintf(out, "unexpected arguments: %q\n", fs.Args())
 		fs.Usage()
@@ -181,6 +184,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	logger.Info("mockserver started", "url", url, "stale_status", c.opts.StaleStatus,
 		"require_if_match", c.opts.RequireIfMatch, "weak_etags", c.opts.WeakETags,
 		"conflict_body", c.opts.ConflictBody, "version_field", c.opts.VersionField,
+		"odata_patch", c.opts.ODataPatch, "annotations", c.opts.Annotations,
 		"ignore_preconditions", c.opts.IgnorePreconditions, "idempotency", c.opts.Idempotency,
 		"seed", c.opts.Seed, "faults", faultsString(c.opts.Faults),
 		"read_header_timeout", c.timeouts.readHeader, "read_timeout", c.timeouts.read,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,7 @@ func TestParseFlags(t *testing.T) {
 			RetryAfter: 2 * time.Second, ResetRate: 0.2, DropRate: 0.3, InterfereRate: 0.4, StaleReadRate: 0.5,
 		},
 	}
-	if c.opts != want {
+	if !reflect.DeepEqual(c.opts, want) {
 		t.Errorf("options = %+v\nwant %+v", c.opts, want)
 	}
 	if c.addr != "127.0.0.1:0" || !c.verbose {

@@ -7,4 +7,5 @@ rc=0
 "$here/lighttpd-webdav.sh" stop || rc=1
 "$here/pouchdb-server.sh" stop || rc=1
 "$here/apache-webdav.sh" stop || rc=1
+"$here/odata.sh" stop || rc=1
 exit $rc
