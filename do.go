@@ -50,7 +50,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		b, err := readCapped(req.Body, c.cfg.MaxBodyBytes, req.ContentLength)
 		req.Body.Close()
 		if err != nil {
-			return nil, fmt.Errorf("ifmatch: %s %s: request body: %w", req.Method, redactURL(req.URL.String()), err)
+			return nil, opErr(req.Method, req.URL.String(), fmt.Errorf("request body: %w", err))
 		}
 		body = b
 	}

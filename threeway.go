@@ -28,7 +28,7 @@ type Resolver func(ptr string, base, ours, theirs json.RawMessage) (json.RawMess
 
 // ErrMergeConflict is the cause of a *ConflictError from a three-way
 // rebase whose edits overlap: ConflictError.Pointers lists the fields.
-var ErrMergeConflict = fmt.Errorf("ifmatch: concurrent edits of the same fields: %w", ErrConflict)
+var ErrMergeConflict error = &conflictKind{"ifmatch: concurrent edits of the same fields"}
 
 // edit is one field's change: its new value, or its removal (gone).
 type edit struct {
