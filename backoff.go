@@ -80,7 +80,7 @@ func (l *loop) wait(ctx context.Context, x *exchange) error {
 		if cause := context.Cause(ctx); ctx.Err() == context.DeadlineExceeded {
 			return l.conflictErr(x, cause)
 		}
-		return context.Cause(ctx)
+		return ended(ctx, l.method, l.t.url)
 	case <-timer.C:
 		return nil
 	}

@@ -131,7 +131,7 @@ func (l *loop) changeErr(x *exchange, err error) error {
 	var mc *mergeConflict
 	switch {
 	case errors.Is(err, ErrTestFailed):
-		return l.conflictErr(x, ErrTestFailed)
+		return l.conflictErr(x, err) // names the failed operation
 	case errors.As(err, &mc):
 		cause := mc.err
 		if cause == nil {

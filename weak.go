@@ -100,7 +100,7 @@ func (l *loop) waitStrong(ctx context.Context, x *exchange, etag string) error {
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return ended(ctx, l.method, l.t.url)
 	case <-timer.C:
 		return nil
 	}
