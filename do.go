@@ -39,6 +39,7 @@ import (
 // answer's body is buffered (capped at MaxBodyBytes); the caller must
 // still close it. The request's body is read and closed.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	c.ready()
 	if req == nil || req.URL == nil {
 		if req != nil && req.Body != nil {
 			req.Body.Close()
