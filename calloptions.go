@@ -5,14 +5,22 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
-// CallOption adjusts one call.
+// CallOption adjusts one call. Options give a Client's defaults; call
+// options override them for one call.
 type CallOption func(*callConfig)
 
 type callConfig struct {
 	header  http.Header
 	ifMatch string
+	// The call's own conflict-retry settings, each with whether it was
+	// given: what is not given is the Client's.
+	maxAttempts                         int
+	maxElapsed                          time.Duration
+	backoff                             func() Backoff
+	setAttempts, setElapsed, setBackoff bool
 }
 
 // IfMatch bases one write on the version the caller holds (an ETag, or the
@@ -24,6 +32,28 @@ type callConfig struct {
 // write did not change since that version.
 func IfMatch(version string) CallOption {
 	return func(c *callConfig) { c.ifMatch = version }
+}
+
+// MaxAttempts caps the write attempts of one call, the first included, as
+// Options.MaxAttempts does for every call: 0 means no cap (MaxElapsed and
+// the context bound the call), a negative n one attempt.
+func MaxAttempts(n int) CallOption {
+	return func(c *callConfig) { c.maxAttempts, c.setAttempts = n, true }
+}
+
+// MaxElapsed is the time budget of one call for conflict retries, as
+// Options.MaxElapsed is for every call: 0 means 30 s, a negative d that
+// only the context bounds the call.
+func MaxElapsed(d time.Duration) CallOption {
+	return func(c *callConfig) { c.maxElapsed, c.setElapsed = d, true }
+}
+
+// ConflictBackoff sets the conflict backoff of one call, as Options.Backoff
+// does for every call: newBackoff is called once, at the call's start; nil
+// means the default policy. A call with its own backoff writes alone: group
+// commit shares a write only between calls with the same policy.
+func ConflictBackoff(newBackoff func() Backoff) CallOption {
+	return func(c *callConfig) { c.backoff, c.setBackoff = newBackoff, true }
 }
 
 // WithHeader adds a request header to every request of one call, such as
@@ -43,11 +73,13 @@ type target struct {
 	key     cacheKey    // the cache's name for it
 	ifMatch string      // the version the caller gave for this call, if any
 	lane    laneKey     // the group-commit queue it writes through
+	policy  policy      // the call's conflict-retry policy (policy.go)
 	header  http.Header // the call's own headers
 	all     http.Header // Options.Header and the call's own: what selects a Vary variant
 }
 
 func (c *Client) target(rawURL string, opts []CallOption) (*target, error) {
+	c.ready()
 	canon, user, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -78,7 +110,35 @@ func (c *Client) target(rawURL string, opts []CallOption) (*target, error) {
 	}
 	t.header.Del("If-Match")
 	t.lane = laneKey{cacheKey: t.key, extra: headerFingerprint(cc.header)}
+	t.policy = c.cfg.policy
+	if cc.setAttempts || cc.setElapsed || cc.setBackoff {
+		t.policy = c.callPolicy(&cc)
+		// A group's write follows one policy: only calls with the same
+		// share it, and a backoff (a function) is never known to be the
+		// same.
+		t.lane.extra += fmt.Sprintf("\npolicy:%d,%d", t.policy.attempts, t.policy.elapsed)
+		if cc.setBackoff {
+			t.lane.extra += fmt.Sprintf(",solo:%d", c.solo.Add(1))
+		}
+	}
 	return t, nil
+}
+
+// callPolicy is the Client's conflict-retry policy with the call's own
+// settings over it.
+func (c *Client) callPolicy(cc *callConfig) policy {
+	o := &c.cfg.Options
+	attempts, elapsed, bo := o.MaxAttempts, o.MaxElapsed, o.Backoff
+	if cc.setAttempts {
+		attempts = cc.maxAttempts
+	}
+	if cc.setElapsed {
+		elapsed = cc.maxElapsed
+	}
+	if cc.setBackoff {
+		bo = cc.backoff
+	}
+	return newPolicy(attempts, elapsed, bo)
 }
 
 // safeURL is the target's URL for errors and logs, computed only when
