@@ -56,7 +56,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		body = b
 	}
 	url := req.URL.String()
-	var opts []CallOption
+	opts := callOptionsOf(req.Context())
 	for k, vs := range req.Header {
 		for _, v := range vs {
 			opts = append(opts, WithHeader(k, v))
