@@ -1,6 +1,7 @@
 package ifmatch
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -65,6 +66,30 @@ func WithHeader(key, value string) CallOption {
 		}
 		c.header.Add(key, value)
 	}
+}
+
+// WithCallOptions returns a copy of ctx that carries call options for the
+// requests sent through Do with it, and so through StandardClient, whose
+// callers (generated clients) pass a context but no CallOption:
+//
+//	ctx = ifmatch.WithCallOptions(ctx, ifmatch.MaxAttempts(3))
+//	items.PatchItem(ctx, patch, params) // a generated client over c.StandardClient()
+//
+// Options already in ctx come first, the new ones after; where two set the
+// same thing the last wins. The methods that take call options as
+// arguments (Get, Put, Patch, ...) ignore these.
+func WithCallOptions(ctx context.Context, opts ...CallOption) context.Context {
+	all := append(callOptionsOf(ctx), opts...)
+	return context.WithValue(ctx, callOptionsKey{}, all)
+}
+
+type callOptionsKey struct{}
+
+// callOptionsOf returns the call options ctx carries, in a slice the
+// caller may append to.
+func callOptionsOf(ctx context.Context) []CallOption {
+	opts, _ := ctx.Value(callOptionsKey{}).([]CallOption)
+	return slices.Clip(opts)
 }
 
 // target is a resource as one call addresses it.

@@ -169,3 +169,35 @@ func TestStandardClientRoundTripContract(t *testing.T) {
 	}
 	c.StandardClient().CloseIdleConnections()
 }
+
+// Generated clients pass a context but no CallOption: WithCallOptions
+// carries the call's options to Do through it.
+func TestStandardClientTakesCallOptionsFromContext(t *testing.T) {
+	tests := []struct {
+		name         string
+		ctx          func(context.Context) context.Context
+		wantAttempts int
+	}{
+		{"none: the Client's", func(ctx context.Context) context.Context { return ctx }, 5},
+		{"MaxAttempts", func(ctx context.Context) context.Context { return ifmatch.WithCallOptions(ctx, ifmatch.MaxAttempts(2)) }, 2},
+		{"the last wins", func(ctx context.Context) context.Context {
+			return ifmatch.WithCallOptions(ifmatch.WithCallOptions(ctx, ifmatch.MaxAttempts(2)), ifmatch.MaxAttempts(3))
+		}, 3},
+		{"a stopping backoff", func(ctx context.Context) context.Context {
+			return ifmatch.WithCallOptions(ctx, ifmatch.ConflictBackoff(fixed(-1)))
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := staleClient(ifmatch.Options{Backoff: fixed(0), MaxAttempts: 5})
+			ctx := tt.ctx(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, "http://mock.local/doc", strings.NewReader(`{"n":2}`))
+			req.Header.Set("Content-Type", "application/merge-patch+json")
+			_, err := c.StandardClient().Do(req)
+			var ce *ifmatch.ConflictError
+			if !errors.As(err, &ce) || ce.Attempts != tt.wantAttempts {
+				t.Fatalf("err = %v, want *ConflictError after %d attempts", err, tt.wantAttempts)
+			}
+		})
+	}
+}
