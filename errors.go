@@ -140,8 +140,16 @@ func (e *ResponseError) Is(target error) bool {
 
 func (e *ResponseError) Error() string {
 	s := fmt.Sprintf("ifmatch: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Problem != nil && e.Problem.summary() != "" {
-		s += ": " + e.Problem.summary()
+	if e.Problem != nil {
+		// A title that only repeats the status ("404 Not Found: Not
+		// Found") says nothing more.
+		p := *e.Problem
+		if strings.EqualFold(p.Title, http.StatusText(e.StatusCode)) {
+			p.Title = ""
+		}
+		if sum := p.summary(); sum != "" {
+			s += ": " + sum
+		}
 	}
 	return s
 }
