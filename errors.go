@@ -98,12 +98,7 @@ func (e *ConflictError) Error() string {
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " (%d)", e.StatusCode)
 	}
-	switch {
-	case e.Attempts == 1:
-		b.WriteString(" after 1 attempt")
-	case e.Attempts > 1:
-		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
-	}
+	b.WriteString(afterAttempts(e.Attempts))
 	if e.Problem != nil && e.Problem.summary() != "" {
 		b.WriteString(": " + e.Problem.summary())
 	}
@@ -233,7 +228,7 @@ type OutcomeUnknownError struct {
 }
 
 func (e *OutcomeUnknownError) Error() string {
-	s := fmt.Sprintf("ifmatch: outcome of %s %s is unknown after %d attempt(s): an answer was lost", e.Method, e.URL, e.Attempts)
+	s := fmt.Sprintf("ifmatch: outcome of %s %s is unknown%s: an answer was lost", e.Method, e.URL, afterAttempts(e.Attempts))
 	if e.Err != nil {
 		s += ": " + bare(e.Err)
 	}
@@ -281,8 +276,25 @@ func ended(ctx context.Context, method, rawURL string) error {
 }
 
 // bare is err's text without the package prefix, for an error that wraps
-// it behind a prefix of its own.
-func bare(err error) string { return strings.TrimPrefix(err.Error(), "ifmatch: ") }
+// it behind a prefix of its own and names the call itself: an *opError's
+// method and URL are left out too.
+func bare(err error) string {
+	if oe, ok := err.(*opError); ok {
+		return bare(oe.err)
+	}
+	return strings.TrimPrefix(err.Error(), "ifmatch: ")
+}
+
+// afterAttempts says how many requests a call sent, "" for none.
+func afterAttempts(n int) string {
+	switch {
+	case n == 1:
+		return " after 1 attempt"
+	case n > 1:
+		return fmt.Sprintf(" after %d attempts", n)
+	}
+	return ""
+}
 
 // unversioned is ErrUnversioned for a read of t that carried no version,
 // saying where the version was looked for and what to set.
