@@ -275,6 +275,15 @@ func ended(ctx context.Context, method, rawURL string) error {
 	return opErr(method, rawURL, context.Cause(ctx))
 }
 
+// saying is err under words that fit the case better than its own.
+type saying struct {
+	msg string
+	err error
+}
+
+func (e *saying) Error() string { return e.msg }
+func (e *saying) Unwrap() error { return e.err }
+
 // bare is err's text without the package prefix, for an error that wraps
 // it behind a prefix of its own and names the call itself: an *opError's
 // method and URL are left out too.

@@ -169,6 +169,15 @@ func TestErrorsReadCleanly(t *testing.T) {
 			is:   []error{context.DeadlineExceeded},
 		},
 		{
+			name: "Delete with VersionField and no VersionParam",
+			call: func() error {
+				_, err := ifmatch.New(&ifmatch.Options{VersionField: "/_rev"}).Delete(context.Background(), item)
+				return err
+			},
+			want: "ifmatch: DELETE {item}: no version can be sent: with VersionField set, Delete needs Options.VersionParam to carry it",
+			is:   []error{ifmatch.ErrUnversioned},
+		},
+		{
 			name: "bad URL",
 			call: func() error { _, err := ifmatch.New(nil).Get(context.Background(), "ftp://h.test/x"); return err },
 			want: `ifmatch: invalid change: bad url: "ftp://h.test/x": the scheme must be http or https`,

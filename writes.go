@@ -57,7 +57,7 @@ func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (*R
 		return nil, err
 	}
 	if c.cfg.VersionField != "" && c.cfg.VersionParam == "" {
-		return nil, opErr(http.MethodDelete, t.url, fmt.Errorf("%w: with VersionField set, Delete needs Options.VersionParam to carry the version", ErrUnversioned))
+		return nil, opErr(http.MethodDelete, t.url, &saying{"no version can be sent: with VersionField set, Delete needs Options.VersionParam to carry it", ErrUnversioned})
 	}
 	return c.replace(ctx, t, &request{method: http.MethodDelete, url: url, header: t.header.Clone()})
 }
