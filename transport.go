@@ -15,7 +15,9 @@ import (
 //
 // As with Do, non-2xx answers are responses; a conflict the Client could
 // not resolve and a lost answer are errors, which the *http.Client wraps
-// in a *url.Error (errors.Is and errors.As see through it). Redirects are
+// in a *url.Error (errors.Is and errors.As see through it; unlike this
+// package's own errors, its message holds the request's URL as given,
+// query values included). Redirects are
 // followed once, by the *http.Client c sends with (Options.HTTPClient), so
 // the returned client follows none itself; it has no Timeout, since c's
 // AttemptTimeout and the request's context bound each call, and no cookie
