@@ -125,13 +125,6 @@ func checkDocument(h http.Header, body []byte) error {
 	return nil
 }
 
-func (c *Client) versionName() string {
-	if c.cfg.VersionField != "" {
-		return "the version field " + c.cfg.VersionField
-	}
-	return "an ETag"
-}
-
 // conflictBody returns the current version carried by a conflict answer
 // that says it holds the resource's representation (Content-Location equal
 // to the request's path, a version and a JSON document), so that no
