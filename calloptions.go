@@ -141,9 +141,11 @@ func (c *Client) target(rawURL string, opts []CallOption) (*target, error) {
 		// A group's write follows one policy: only calls with the same
 		// share it, and a backoff (a function) is never known to be the
 		// same.
-		t.lane.extra += fmt.Sprintf("\npolicy:%d,%d", t.policy.attempts, t.policy.elapsed)
-		if cc.setBackoff {
-			t.lane.extra += fmt.Sprintf(",solo:%d", c.solo.Add(1))
+		switch def := &c.cfg.policy; {
+		case cc.setBackoff:
+			t.lane.extra += fmt.Sprintf("\nsolo:%d", c.solo.Add(1))
+		case t.policy.attempts != def.attempts || t.policy.elapsed != def.elapsed:
+			t.lane.extra += fmt.Sprintf("\npolicy:%d,%d", t.policy.attempts, t.policy.elapsed)
 		}
 	}
 	return t, nil

@@ -27,6 +27,7 @@ func TestCallPolicySelectsLane(t *testing.T) {
 		{"no options", nil, nil, true},
 		{"same MaxAttempts", []CallOption{MaxAttempts(3)}, []CallOption{MaxAttempts(3)}, true},
 		{"MaxAttempts and none", []CallOption{MaxAttempts(3)}, nil, false},
+		{"the Client's own values and none", []CallOption{MaxAttempts(0), MaxElapsed(30 * time.Second)}, nil, true},
 		{"different MaxAttempts", []CallOption{MaxAttempts(3)}, []CallOption{MaxAttempts(4)}, false},
 		{"different MaxElapsed", []CallOption{MaxElapsed(time.Second)}, []CallOption{MaxElapsed(time.Minute)}, false},
 		{"a backoff of its own", []CallOption{ConflictBackoff(DefaultBackoff)}, []CallOption{ConflictBackoff(DefaultBackoff)}, false},
