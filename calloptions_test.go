@@ -3,11 +3,13 @@ package ifmatch_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/ifmatch/ifmatch"
+	"github.com/ifmatch/ifmatch/mockserver"
 )
 
 func fixed(d time.Duration) func() ifmatch.Backoff {
@@ -90,7 +92,12 @@ func TestCallOptionsReachEveryWritePath(t *testing.T) {
 			return err
 		}},
 		{"Modify", ifmatch.ApplyLocally, func(c *ifmatch.Client, opts ...ifmatch.CallOption) error {
-			_, err := ifmatch.Modify(context.Background(), c, "http://mock.local/doc", func(v *struct{ N int }) error { v.N++; return nil }, opts...)
+			_, err := ifmatch.Modify(context.Background(), c, "http://mock.local/doc", func(v *struct {
+				N int `json:"n"`
+			}) error {
+				v.N++
+				return nil
+			}, opts...)
 			return err
 		}},
 	}
@@ -105,5 +112,45 @@ func TestCallOptionsReachEveryWritePath(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// Calls with and without options of their own, concurrent on one resource
+// through one Client, all commit: each group commit carries calls of one
+// policy.
+func TestCallOptionsWithGroupCommit(t *testing.T) {
+	srv, u := setup(t, mockserver.Options{}, `{"n":0}`)
+	c := newClient(t, ifmatch.Options{})
+	variants := [][]ifmatch.CallOption{
+		nil,
+		{ifmatch.MaxAttempts(1000)},
+		{ifmatch.MaxElapsed(time.Minute)},
+		{ifmatch.ConflictBackoff(ifmatch.DefaultBackoff)},
+	}
+	const per = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, per*len(variants))
+	for _, opts := range variants {
+		for range per {
+			wg.Go(func() {
+				_, err := ifmatch.Modify(context.Background(), c, u, func(v *struct {
+					N int `json:"n"`
+				}) error {
+					v.N++
+					return nil
+				}, opts...)
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got, want := docOf(t, srv)["n"], float64(per*len(variants)); got != want {
+		t.Errorf("n = %v, want %v", got, want)
 	}
 }
