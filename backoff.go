@@ -42,18 +42,18 @@ var _ Backoff = (*backoff.ExponentialBackOff)(nil)
 // context is cancelled.
 func (l *loop) wait(ctx context.Context, x *exchange) error {
 	cfg := &l.c.cfg
-	if cfg.attempts > 0 && l.rounds >= cfg.attempts {
+	if l.policy.spent(l.rounds) {
 		return l.conflictErr(x, nil)
 	}
 	d := l.bo.NextBackOff()
 	if d < 0 {
 		return l.conflictErr(x, nil)
 	}
-	if cfg.adaptive {
+	if l.policy.adaptive {
 		d = l.c.heat.conflicted(l.t.key, l.rounds, l.rtt, d)
 	}
 	now := time.Now()
-	if cfg.elapsed > 0 && now.Add(d).Sub(l.start) > cfg.elapsed {
+	if l.policy.overBudget(l.start, now.Add(d)) {
 		return l.conflictErr(x, nil)
 	}
 	deadline := ctx.Deadline
@@ -80,7 +80,7 @@ func (l *loop) wait(ctx context.Context, x *exchange) error {
 		if cause := context.Cause(ctx); ctx.Err() == context.DeadlineExceeded {
 			return l.conflictErr(x, cause)
 		}
-		return context.Cause(ctx)
+		return ended(ctx, l.method, l.t.url)
 	case <-timer.C:
 		return nil
 	}

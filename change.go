@@ -116,11 +116,30 @@ func (p *jsonPatch) apply(doc []byte) (out []byte, err error) {
 	out, err = patchfix.Apply(p.ops, doc, opts)
 	switch {
 	case errors.Is(err, jsonpatch.ErrTestFailed):
-		return nil, fmt.Errorf("%w: %v", ErrTestFailed, err)
+		return nil, p.testFailure(doc, opts)
 	case err != nil:
 		return nil, &patchError{err: err}
 	}
 	return out, nil
+}
+
+// testFailure is ErrTestFailed naming the test operation that failed on
+// doc (its index from 0, and its path), found by applying the operations
+// one at a time: a rare path, so the whole patch is applied at once
+// otherwise.
+func (p *jsonPatch) testFailure(doc []byte, opts *jsonpatch.ApplyOptions) error {
+	for i := range p.ops {
+		next, err := patchfix.Apply(p.ops[i:i+1], doc, opts)
+		if errors.Is(err, jsonpatch.ErrTestFailed) {
+			path, _ := p.ops[i].Path()
+			return fmt.Errorf("%w: operation %d (test %q)", ErrTestFailed, i, path)
+		}
+		if err != nil {
+			break
+		}
+		doc = next
+	}
+	return ErrTestFailed
 }
 
 // patchError is a patch that does not apply to the current document for a

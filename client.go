@@ -3,6 +3,7 @@ package ifmatch
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 )
 
@@ -11,18 +12,26 @@ import (
 // every write, and on a conflict refetches the resource, reapplies the
 // caller's change and retries with backoff.
 //
-// A Client is safe for concurrent use by multiple goroutines; share one
-// per process (and per principal, if credentials live in the HTTP
-// client's transport). Methods return *ConflictError for unresolved
-// conflicts, *OutcomeUnknownError when a lost answer leaves a write's fate
-// open, *ResponseError for other non-2xx answers, and the context's error
-// when it ends.
+// The zero value is a Client with every default, as New(nil) returns; a
+// Client must not be copied after first use. A Client is safe for
+// concurrent use by multiple goroutines; share one per process (and per
+// principal, if credentials live in the HTTP client's transport). Methods
+// return *ConflictError for unresolved conflicts, *OutcomeUnknownError
+// when a lost answer leaves a write's fate open, *ResponseError for other
+// non-2xx answers (matching ErrNotFound for a 404), and, when the context
+// ends, an error naming the call that matches the context's error.
 type Client struct {
+	// once resolves the configuration: in New, or at a zero-value
+	// Client's first use (ready).
+	once  sync.Once
 	cfg   config
 	cache *etagCache
 	lanes lanes
 	heat  contention
 	stats counters
+	// solo numbers the calls with a backoff of their own, which never
+	// share a group's write.
+	solo atomic.Uint64
 	// retryLog is go-retryablehttp's view of cfg.Logger.
 	retryLog slogLeveled
 	// traceSeen records that the transport reports written requests
@@ -31,19 +40,41 @@ type Client struct {
 	traceSeen atomic.Bool
 }
 
-// New returns a Client. nil opts means all defaults.
+// New returns a Client configured by opts; nil opts means all defaults.
+// New panics if opts.Validate reports a mistake, as regexp.MustCompile
+// does for a bad pattern: Options are the program's own constants, and a
+// mistake in them should stop it at once, not surface at the first call as
+// an unrelated error. Options built from input (flags, a config file)
+// should be checked with Validate first.
 func New(opts *Options) *Client {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	cfg := o.resolve()
-	c := &Client{cfg: cfg, cache: newETagCache(cfg.CacheEntries, cfg.CacheBytes), retryLog: slogLeveled{cfg.Logger}}
-	switch cfg.httpClient.Transport.(type) {
+	if err := o.Validate(); err != nil {
+		panic(err)
+	}
+	c := &Client{}
+	c.once.Do(func() { c.setup(o) })
+	return c
+}
+
+// ready makes a zero-value Client usable, with every default, on its first
+// use; every entry point calls it (target does, for the calls that take a
+// URL). It is a no-op for a Client from New.
+func (c *Client) ready() {
+	c.once.Do(func() { c.setup(Options{}) })
+}
+
+// setup resolves o into the Client's configuration.
+func (c *Client) setup(o Options) {
+	c.cfg = o.resolve()
+	c.cache = newETagCache(c.cfg.CacheEntries, c.cfg.CacheBytes)
+	c.retryLog = slogLeveled{c.cfg.Logger}
+	switch c.cfg.httpClient.Transport.(type) {
 	case nil, *http.Transport:
 		c.traceSeen.Store(true) // net/http's transport reports every written request
 	}
-	return c
 }
 
 // Response is a successful call's answer.
@@ -105,7 +136,10 @@ func (c *Client) Get(ctx context.Context, url string, opts ...CallOption) (resp 
 
 // CloseIdleConnections closes the idle connections of the *http.Client the
 // Client uses.
-func (c *Client) CloseIdleConnections() { c.cfg.httpClient.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	c.ready()
+	c.cfg.httpClient.CloseIdleConnections()
+}
 
 func cloneBytes(b []byte) []byte {
 	if b == nil {

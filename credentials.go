@@ -92,7 +92,7 @@ func stripCredentialsOnRedirect(next func(*http.Request, []*http.Request) error)
 				return err
 			}
 		} else if len(via) >= 10 {
-			return errors.New("ifmatch: stopped after 10 redirects")
+			return errors.New("stopped after 10 redirects")
 		}
 		if len(via) == 0 {
 			return nil

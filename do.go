@@ -41,6 +41,7 @@ import (
 // answer's body is buffered (capped at MaxBodyBytes); the caller must
 // still close it. The request's body is read and closed.
 func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
+	c.ready()
 	if req == nil || req.URL == nil {
 		if req != nil && req.Body != nil {
 			req.Body.Close()
@@ -57,12 +58,12 @@ func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
 		b, err := readCapped(req.Body, c.cfg.MaxBodyBytes, req.ContentLength)
 		req.Body.Close()
 		if err != nil {
-			return nil, fmt.Errorf("ifmatch: %s %s: request body: %w", req.Method, redactURL(req.URL.String()), err)
+			return nil, opErr(req.Method, req.URL.String(), fmt.Errorf("request body: %w", err))
 		}
 		body = b
 	}
 	url := req.URL.String()
-	var opts []CallOption
+	opts := callOptionsOf(req.Context())
 	for k, vs := range req.Header {
 		for _, v := range vs {
 			opts = append(opts, WithHeader(k, v))

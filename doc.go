@@ -9,6 +9,13 @@
 //	_, err := c.Patch(ctx, "https://api.example.com/items/7",
 //		[]byte(`[{"op":"replace","path":"/stock","value":2}]`))
 //
+// A zero Client works as New(nil) does. New checks its Options
+// (Options.Validate) and panics on a mistake, such as a VersionField that
+// is not a JSON Pointer, so that it shows at once; check Options built
+// from input with Validate first. Options are the Client's defaults; call
+// options (IfMatch, MaxAttempts, MaxElapsed, ConflictBackoff, WithHeader)
+// override them for one call.
+//
 // # Which method
 //
 //   - [Client.Patch] (RFC 6902) and [Client.MergePatch] (RFC 7396): the change is data, and is
@@ -71,6 +78,9 @@
 //
 // Unresolved conflicts match [ErrConflict] and unwrap to [*ConflictError] (URL,
 // attempts, last status, last version seen, RFC 9457 problem details).
+// Other non-2xx answers are [*ResponseError]; [ErrNotFound] matches a 404. A
+// context that ends gives an error naming the call's method and URL that
+// matches the context's error.
 // [Options.MaxAttempts], [Options.MaxElapsed] and the context bound the retries; when a budget
 // runs out the call returns a *ConflictError, and it never sleeps past the
 // context's deadline. Error strings start with "ifmatch:" and never hold
@@ -147,7 +157,11 @@
 // Patch and merge patch bodies, and, with [Options.ThreeWayPut], PUTs. When
 // goroutines share the Client, give each read-modify-write operation its
 // own [TrackVersions] context, so that its writes are based on what it read.
-// See examples/openapi.
+// See examples/openapi. Code that takes an *http.Client instead (ogen,
+// openapi-generator's Configuration.HTTPClient, SDKs with a WithHTTPClient
+// option) gets [Client.StandardClient], whose requests all go through Do;
+// [WithCallOptions] passes call options to them in the context. See
+// examples/ogen.
 //
 // # Domain SDKs
 //

@@ -1,6 +1,7 @@
 package ifmatch
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ var (
 	// ErrTestFailed means a JSON Patch "test" operation failed on the
 	// current document. It is a real conflict, reported at once and never
 	// retried; it also matches ErrConflict.
-	ErrTestFailed = fmt.Errorf("ifmatch: json patch test failed: %w", ErrConflict)
+	ErrTestFailed error = &conflictKind{"ifmatch: json patch test failed"}
 
 	// ErrETagRejected means the server refused, several times in a row, the
 	// version it had itself just handed out: a strong ETag (retrying cannot
@@ -30,7 +31,7 @@ var (
 	// the call's budget (the call waits for it to turn strong first). The
 	// error's text says what was seen and what to try; it also matches
 	// ErrConflict.
-	ErrETagRejected = fmt.Errorf("ifmatch: server rejects its own current version: %w", ErrConflict)
+	ErrETagRejected error = &conflictKind{"ifmatch: server rejects its own current version"}
 
 	// ErrNoChange is returned by a mutate function to say there is nothing
 	// to write: the call then succeeds without writing.
@@ -45,8 +46,13 @@ var (
 
 	// ErrUnversioned means the server answered without a version (no ETag
 	// header, or no version field), so no conditional write is possible.
-	// Nothing was written.
+	// Nothing was written. An API that keeps versions in the document
+	// needs Options.VersionField.
 	ErrUnversioned = errors.New("ifmatch: server sent no version for the resource")
+
+	// ErrNotFound matches every *ResponseError for a 404 answer, so that
+	// errors.Is(err, ErrNotFound) needs no status check.
+	ErrNotFound = errors.New("ifmatch: not found")
 
 	// ErrOutcomeUnknown means a write was sent and its answer lost, and
 	// whether it committed cannot be known (a retry met a changed version).
@@ -96,7 +102,7 @@ func (e *ConflictError) Error() string {
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " (%d)", e.StatusCode)
 	}
-	fmt.Fprintf(&b, " after %d attempt(s)", e.Attempts)
+	b.WriteString(afterAttempts(e.Attempts))
 	if e.Problem != nil && e.Problem.summary() != "" {
 		b.WriteString(": " + e.Problem.summary())
 	}
@@ -104,7 +110,7 @@ func (e *ConflictError) Error() string {
 		b.WriteString(": both changed " + strings.Join(e.Pointers, ", "))
 	}
 	if e.Err != nil {
-		b.WriteString(": " + strings.TrimPrefix(e.Err.Error(), "ifmatch: "))
+		b.WriteString(": " + bare(e.Err))
 	}
 	return b.String()
 }
@@ -126,10 +132,23 @@ type ResponseError struct {
 	Problem    *Problem // RFC 9457 details, if the server sent them
 }
 
+// Is reports whether target is ErrNotFound and the answer was a 404.
+func (e *ResponseError) Is(target error) bool {
+	return target == ErrNotFound && e.StatusCode == http.StatusNotFound
+}
+
 func (e *ResponseError) Error() string {
 	s := fmt.Sprintf("ifmatch: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Problem != nil && e.Problem.summary() != "" {
-		s += ": " + e.Problem.summary()
+	if e.Problem != nil {
+		// A title that only repeats the status ("404 Not Found: Not
+		// Found") says nothing more.
+		p := *e.Problem
+		if strings.EqualFold(p.Title, http.StatusText(e.StatusCode)) {
+			p.Title = ""
+		}
+		if sum := p.summary(); sum != "" {
+			s += ": " + sum
+		}
 	}
 	return s
 }
@@ -213,9 +232,9 @@ type OutcomeUnknownError struct {
 }
 
 func (e *OutcomeUnknownError) Error() string {
-	s := fmt.Sprintf("ifmatch: outcome of %s %s is unknown after %d attempt(s): an answer was lost", e.Method, e.URL, e.Attempts)
+	s := fmt.Sprintf("ifmatch: outcome of %s %s is unknown%s: an answer was lost", e.Method, e.URL, afterAttempts(e.Attempts))
 	if e.Err != nil {
-		s += ": " + strings.TrimPrefix(e.Err.Error(), "ifmatch: ")
+		s += ": " + bare(e.Err)
 	}
 	return s
 }
@@ -225,3 +244,76 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 
 // Unwrap returns what ended the call.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// conflictKind is a sentinel for one kind of conflict (ErrTestFailed, say):
+// it matches ErrConflict without repeating its text, so that a message
+// reads "json patch test failed", not "json patch test failed: ifmatch:
+// conflict".
+type conflictKind struct{ msg string }
+
+func (e *conflictKind) Error() string { return e.msg }
+
+// Is reports whether target is ErrConflict.
+func (e *conflictKind) Is(target error) bool { return target == ErrConflict }
+
+// opError is an error of one call or request, named by its method and URL
+// (without userinfo or query values): "ifmatch: PUT https://host/x: body
+// too large". It wraps its cause for errors.Is and errors.As.
+type opError struct {
+	method, url string
+	err         error
+}
+
+func (e *opError) Error() string { return "ifmatch: " + e.method + " " + e.url + ": " + bare(e.err) }
+func (e *opError) Unwrap() error { return e.err }
+
+// opErr names err by the method and URL it happened to; rawURL is redacted.
+func opErr(method, rawURL string, err error) error {
+	return &opError{method: method, url: redactURL(rawURL), err: err}
+}
+
+// ended is the error for a call whose context ended: the context's cause,
+// named by the call's method and URL, so that errors.Is(err,
+// context.Canceled) and errors.Is(err, context.DeadlineExceeded) hold.
+func ended(ctx context.Context, method, rawURL string) error {
+	return opErr(method, rawURL, context.Cause(ctx))
+}
+
+// saying is err under words that fit the case better than its own.
+type saying struct {
+	msg string
+	err error
+}
+
+func (e *saying) Error() string { return e.msg }
+func (e *saying) Unwrap() error { return e.err }
+
+// bare is err's text without the package prefix, for an error that wraps
+// it behind a prefix of its own and names the call itself: an *opError's
+// method and URL are left out too.
+func bare(err error) string {
+	if oe, ok := err.(*opError); ok {
+		return bare(oe.err)
+	}
+	return strings.TrimPrefix(err.Error(), "ifmatch: ")
+}
+
+// afterAttempts says how many requests a call sent, "" for none.
+func afterAttempts(n int) string {
+	switch {
+	case n == 1:
+		return " after 1 attempt"
+	case n > 1:
+		return fmt.Sprintf(" after %d attempts", n)
+	}
+	return ""
+}
+
+// unversioned is ErrUnversioned for a read of t that carried no version,
+// saying where the version was looked for and what to set.
+func (c *Client) unversioned(t *target) error {
+	if c.cfg.VersionField != "" {
+		return opErr(http.MethodGet, t.url, fmt.Errorf("%w: the answer has no version field %s", ErrUnversioned, c.cfg.VersionField))
+	}
+	return opErr(http.MethodGet, t.url, fmt.Errorf("%w: the answer has no ETag; if the API keeps versions in the document, set Options.VersionField", ErrUnversioned))
+}

@@ -46,13 +46,13 @@ func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, err
 	}
 	if needBody {
 		if err := checkDocument(x.header, x.body); err != nil {
-			return base{}, fmt.Errorf("ifmatch: GET %s: %w", t.safeURL(), err)
+			return base{}, opErr(http.MethodGet, t.url, err)
 		}
 	}
 	v := c.versionOf(x.header, x.body)
 	if v == "" {
 		c.cache.forget(t.key)
-		return base{}, fmt.Errorf("%w: GET %s answered without %s", ErrUnversioned, t.safeURL(), c.versionName())
+		return base{}, c.unversioned(t)
 	}
 	s := snapshot{etag: v, body: x.body}
 	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
@@ -160,13 +160,6 @@ func checkDocument(h http.Header, body []byte) error {
 		return fmt.Errorf("%w: the document is not valid JSON", ErrInvalidResponse)
 	}
 	return nil
-}
-
-func (c *Client) versionName() string {
-	if c.cfg.VersionField != "" {
-		return "the version field " + c.cfg.VersionField
-	}
-	return "an ETag"
 }
 
 // conflictBody returns the current version carried by a conflict answer

@@ -2,6 +2,7 @@ package ifmatch
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"sync/atomic"
 )
@@ -65,8 +66,8 @@ func (ls *lanes) take(k laneKey, last bool) []*member {
 // writes with concurrent calls on the same resource unless group commit is
 // off.
 func (c *Client) submit(ctx context.Context, t *target, ch change) (*Response, error) {
-	if err := context.Cause(ctx); ctx.Err() != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, ended(ctx, http.MethodPut, t.url)
 	}
 	m := newMember(ctx, ch)
 	if c.cfg.NoGroupCommit {

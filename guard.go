@@ -41,7 +41,7 @@ func (g *guarded) apply(doc []byte) ([]byte, error) {
 // from a version the caller read (IfMatch, TrackVersions) when a field it
 // writes has changed since: reapplying it would overwrite what the caller
 // never saw. ConflictError.Pointers lists the fields.
-var ErrFieldsChanged = fmt.Errorf("ifmatch: fields the change writes have changed since the caller's version: %w", ErrConflict)
+var ErrFieldsChanged error = &conflictKind{"ifmatch: fields the change writes have changed since the caller's version"}
 
 // guard ties ch to the version b its caller read. A change from the
 // Client's newest version needs no guard. The document at b is read when

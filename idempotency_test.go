@@ -45,9 +45,10 @@ func TestIdempotencyKeys(t *testing.T) {
 		if r.Method != http.MethodPut {
 			return skip
 		}
+		f.leave()
 		keyed(f, httptest.NewRecorder(), r, body)
 		dropConn(f.t, w)
-		return done
+		return left
 	}
 	o := testOptions()
 	o.IdempotencyKeys = true
@@ -60,7 +61,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	f.then(dropAfter, keyed)
 	resp, err := c.Patch(ctx, f.url(), incr)
 	if err != nil {
-		t.Fatalf("Patch after a lost answer: %v, want the replayed success", err)
+		t.Fatalf("Patch after a lost answer: %v, want the replayed success (keys %q)", err, keys)
 	}
 	if resp.Attempts != 2 {
 		t.Errorf("Attempts = %d, want 2", resp.Attempts)

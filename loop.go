@@ -20,6 +20,7 @@ type loop struct {
 	t       *target
 	method  string
 	start   time.Time
+	policy  policy // MaxAttempts, MaxElapsed and the backoff for this call (policy.go)
 	bo      Backoff
 	version string        // the version the current write is based on, or the last one seen
 	rounds  int           // writes attempted
@@ -35,9 +36,9 @@ type loop struct {
 }
 
 func (c *Client) newLoop(t *target, method string) *loop {
-	bo := c.cfg.Backoff()
+	bo := t.policy.backoff()
 	bo.Reset()
-	return &loop{c: c, t: t, method: method, start: time.Now(), bo: bo}
+	return &loop{c: c, t: t, method: method, start: time.Now(), policy: t.policy, bo: bo}
 }
 
 // drive sends r until its answer settles the call. Locks and our own write
@@ -131,7 +132,7 @@ func (l *loop) changeErr(x *exchange, err error) error {
 	var mc *mergeConflict
 	switch {
 	case errors.Is(err, ErrTestFailed):
-		return l.conflictErr(x, ErrTestFailed)
+		return l.conflictErr(x, err) // names the failed operation
 	case errors.As(err, &mc):
 		cause := mc.err
 		if cause == nil {

@@ -90,7 +90,7 @@ func (m *member) wait(c *Client, t *target) (*Response, error) {
 			r.err = &OutcomeUnknownError{Method: http.MethodPut, URL: t.safeURL(), Attempts: max(1, int(m.attempts.Load())),
 				Err: fmt.Errorf("the caller left while a write carrying its change was under way: %w", context.Cause(m.ctx))}
 		default:
-			r.err = context.Cause(m.ctx)
+			r.err = ended(m.ctx, http.MethodPut, t.url)
 		}
 	}
 	if p, ok := r.err.(*panicError); ok {

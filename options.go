@@ -195,10 +195,8 @@ type Options struct {
 type config struct {
 	Options
 	httpClient *http.Client
-	attempts   int // 0: no cap
-	elapsed    time.Duration
+	policy     policy // MaxAttempts, MaxElapsed and Backoff, resolved: each call's default
 	idemHeader string
-	adaptive   bool // the default conflict policy: backoff remembered per resource
 }
 
 func (o Options) resolve() config {
@@ -221,13 +219,7 @@ func (o Options) resolve() config {
 	}
 	hc.CheckRedirect = stripCredentialsOnRedirect(hc.CheckRedirect)
 	c.httpClient = &hc
-	switch {
-	case o.MaxAttempts < 0:
-		c.attempts = 1
-	default:
-		c.attempts = o.MaxAttempts
-	}
-	c.elapsed = or(o.MaxElapsed, 30*time.Second)
+	c.policy = newPolicy(o.MaxAttempts, o.MaxElapsed, o.Backoff)
 	if o.Header != nil {
 		// Canonical keys, so that credentials are found however they were
 		// spelled.
@@ -251,10 +243,6 @@ func (o Options) resolve() config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Backoff == nil {
-		c.Backoff = DefaultBackoff
-		c.adaptive = true
 	}
 	return c
 }

@@ -75,8 +75,8 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 		}
 	}}
 	if max := c.cfg.MaxBodyBytes; max >= 0 && int64(len(r.body)) > max {
-		return &exchange{}, fmt.Errorf("ifmatch: %s %s: %w: the request body has %d bytes, more than MaxBodyBytes (%d); nothing was sent",
-			r.method, redactURL(r.url), ErrTooLarge, len(r.body), max)
+		return &exchange{}, opErr(r.method, r.url, fmt.Errorf("%w: the request body has %d bytes, more than MaxBodyBytes (%d); nothing was sent",
+			ErrTooLarge, len(r.body), max))
 	}
 	var body any
 	if r.body != nil {
@@ -84,7 +84,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	req, err := retryablehttp.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, r.url, body)
 	if err != nil {
-		return &exchange{}, fmt.Errorf("ifmatch: %s %s: %w", r.method, redactURL(r.url), errInvalidURL)
+		return &exchange{}, opErr(r.method, r.url, errInvalidURL)
 	}
 	for k, v := range c.cfg.Header {
 		req.Header[k] = v
@@ -184,10 +184,10 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 		if resp != nil {
 			resp.Body.Close()
 		}
-		if cerr := context.Cause(ctx); ctx.Err() != nil {
-			return x, cerr
+		if ctx.Err() != nil {
+			return x, ended(ctx, r.method, r.url)
 		}
-		return x, fmt.Errorf("ifmatch: %s %s: %w", r.method, redactURL(r.url), scrubURLError(err))
+		return x, opErr(r.method, r.url, scrubURLError(err))
 	}
 	defer resp.Body.Close()
 	x.status, x.header = resp.StatusCode, resp.Header
@@ -195,10 +195,10 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	x.took = time.Since(st.tryAt)
 	if err != nil {
 		x.ambiguous = x.ambiguous || write // the answer is not fully known
-		if cerr := context.Cause(ctx); ctx.Err() != nil {
-			return x, cerr
+		if ctx.Err() != nil {
+			return x, ended(ctx, r.method, r.url)
 		}
-		return x, fmt.Errorf("ifmatch: %s %s: reading the answer: %w", r.method, redactURL(r.url), scrubURLError(err))
+		return x, opErr(r.method, r.url, fmt.Errorf("reading the answer: %w", scrubURLError(err)))
 	}
 	return x, nil
 }

@@ -28,6 +28,7 @@ type counters struct {
 
 // Stats returns the Client's counters.
 func (c *Client) Stats() Stats {
+	c.ready()
 	n, b := c.cache.len()
 	s := Stats{
 		Writes:           c.stats.writes.Load(),

@@ -28,7 +28,7 @@ type Resolver func(ptr string, base, ours, theirs json.RawMessage) (json.RawMess
 
 // ErrMergeConflict is the cause of a *ConflictError from a three-way
 // rebase whose edits overlap: ConflictError.Pointers lists the fields.
-var ErrMergeConflict = fmt.Errorf("ifmatch: concurrent edits of the same fields: %w", ErrConflict)
+var ErrMergeConflict error = &conflictKind{"ifmatch: concurrent edits of the same fields"}
 
 // threeWay returns ours rebased onto theirs, or the JSON Pointers where the
 // edits overlap and resolve (nil: none) did not settle them. Even the same

@@ -20,19 +20,19 @@ func canonicalURL(raw string) (string, error) {
 func parseURL(raw string) (string, *url.Userinfo, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", nil, fmt.Errorf("ifmatch: invalid url %q: %w", redactURL(raw), errInvalidURL)
+		return "", nil, fmt.Errorf("%w: %q is not a URL", errInvalidURL, redactURL(raw))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "HTTP" && u.Scheme != "HTTPS" {
-		return "", nil, fmt.Errorf("ifmatch: url %q: scheme must be http or https: %w", redactURL(raw), errInvalidURL)
+		return "", nil, fmt.Errorf("%w: %q: the scheme must be http or https", errInvalidURL, redactURL(raw))
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
 	if host == "" {
-		return "", nil, fmt.Errorf("ifmatch: url %q has no host: %w", redactURL(raw), errInvalidURL)
+		return "", nil, fmt.Errorf("%w: %q has no host", errInvalidURL, redactURL(raw))
 	}
 	if strings.Contains(host, ":") {
 		if net.ParseIP(strings.Split(host, "%")[0]) == nil {
-			return "", nil, fmt.Errorf("ifmatch: url %q: invalid host: %w", redactURL(raw), errInvalidURL)
+			return "", nil, fmt.Errorf("%w: %q: invalid host", errInvalidURL, redactURL(raw))
 		}
 		host = "[" + host + "]"
 	}

@@ -102,7 +102,7 @@ func (l *loop) waitStrong(ctx context.Context, x *exchange, etag string) error {
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return ended(ctx, l.method, l.t.url)
 	case <-timer.C:
 		return nil
 	}
@@ -122,8 +122,7 @@ func weakWait(n int, age time.Duration) time.Duration {
 // fits reports whether a wait of d from now ends within the call's budget:
 // MaxElapsed and the context's (or the group's) deadline.
 func (l *loop) fits(ctx context.Context, now time.Time, d time.Duration) bool {
-	cfg := &l.c.cfg
-	if cfg.elapsed > 0 && now.Add(d).Sub(l.start) > cfg.elapsed {
+	if l.policy.overBudget(l.start, now.Add(d)) {
 		return false
 	}
 	deadline := ctx.Deadline

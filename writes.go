@@ -63,7 +63,7 @@ func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (re
 		return nil, err
 	}
 	if c.cfg.VersionField != "" && c.cfg.VersionParam == "" {
-		return nil, fmt.Errorf("ifmatch: DELETE %s: with VersionField set, Delete needs VersionParam to carry the version: %w", t.safeURL(), ErrUnversioned)
+		return nil, opErr(http.MethodDelete, t.url, &saying{"no version can be sent: with VersionField set, Delete needs Options.VersionParam to carry it", ErrUnversioned})
 	}
 	return c.replace(ctx, t, &request{method: http.MethodDelete, url: url, header: t.header.Clone()})
 }
@@ -184,7 +184,7 @@ func (c *Client) documentWrite(url string, body []byte, opts []CallOption) (*tar
 		return nil, nil, err
 	}
 	if !json.Valid(body) {
-		return nil, nil, fmt.Errorf("%w: PUT %s: the body is not valid JSON", ErrInvalidChange, t.safeURL())
+		return nil, nil, opErr(http.MethodPut, url, fmt.Errorf("%w: the body is not valid JSON", ErrInvalidChange))
 	}
 	r := &request{method: http.MethodPut, url: url, header: t.header.Clone(), body: cloneBytes(body)}
 	r.header.Set("Content-Type", "application/json")

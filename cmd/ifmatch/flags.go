@@ -107,6 +107,11 @@ func (cf *clientFlags) options(std stdio) (*ifmatch.Options, error) {
 	if cf.verbose {
 		o.Logger = slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	// The SDK's own check, for what the flags above do not catch (New
+	// panics on what it would report).
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 

@@ -33,6 +33,8 @@ func TestCommands(t *testing.T) {
 		{name: "get without url", args: []string{"get"}, code: exitUsage, stderr: "one URL"},
 		{name: "bad strategy", args: []string{"get", "-strategy", "yolo", doc}, code: exitUsage, stderr: "apply-locally or send-patch"},
 		{name: "version param alone", args: []string{"get", "-version-param", "rev", doc}, code: exitUsage, stderr: "need -version-field"},
+		{name: "version field not a pointer", args: []string{"get", "-version-field", "/a~2", doc}, code: exitUsage, stderr: "invalid options"},
+		{name: "negative retry wait", args: []string{"get", "-retry-wait-min", "-1s", doc}, code: exitUsage, stderr: "RetryWaitMin"},
 		{name: "get", args: []string{"get", doc}, stdout: `{"n":1,"tags":[]}` + "\n"},
 		{name: "get -i", args: []string{"get", "-i", doc}, stdout: "ETag: \"1\"\n\n{"},
 		{name: "get missing", args: []string{"get", srv.URL + "/nope"}, code: exitFailed, stderr: "404"},
