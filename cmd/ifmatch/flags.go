@@ -29,6 +29,9 @@ type clientFlags struct {
 	versionField    string
 	versionParam    string
 	versionInAnswer string
+	mergeType       string
+	patchType       string
+	storedMayDiffer bool
 	noGroupCommit   bool
 	maxBody         int64
 	verbose         bool
@@ -56,6 +59,9 @@ func newFlagSet(name, synopsis string, std stdio, cf *clientFlags) *flag.FlagSet
 	fs.StringVar(&cf.versionField, "version-field", "", "JSON `pointer` of the version inside the document (/_rev for CouchDB, /metadata/resourceVersion for Kubernetes); default: the ETag header")
 	fs.StringVar(&cf.versionParam, "version-param", "", "with -version-field, a query `parameter` that also carries the version on writes (rev for CouchDB)")
 	fs.StringVar(&cf.versionInAnswer, "version-in-answer", "", "with -version-field, JSON `pointer` of the new version in a write's answer (/rev for CouchDB)")
+	fs.StringVar(&cf.mergeType, "merge-content-type", "", "media `type` merge patches are sent as with -strategy send-patch (application/json for OData); default application/merge-patch+json")
+	fs.StringVar(&cf.patchType, "json-patch-content-type", "", "media `type` JSON Patches are sent as with -strategy send-patch; default application/json-patch+json")
+	fs.BoolVar(&cf.storedMayDiffer, "stored-may-differ", false, "never take a sent document for the stored one (servers that change what they store): the next local change reads first")
 	fs.BoolVar(&cf.noGroupCommit, "no-group-commit", false, "write every operation on its own instead of combining concurrent ones on the same document")
 	fs.Int64Var(&cf.maxBody, "max-body", 0, "cap on request and response bodies in `bytes`; 0: 16 MiB")
 	fs.BoolVar(&cf.verbose, "v", false, "log retries, conflicts and rebases to stderr (credentials are never logged)")
@@ -65,19 +71,22 @@ func newFlagSet(name, synopsis string, std stdio, cf *clientFlags) *flag.FlagSet
 // options turns the flags and the environment into SDK options.
 func (cf *clientFlags) options(std stdio) (*ifmatch.Options, error) {
 	o := &ifmatch.Options{
-		MaxAttempts:       cf.maxAttempts,
-		MaxElapsed:        cf.maxElapsed,
-		AttemptTimeout:    cf.timeout,
-		RetryMax:          cf.retries,
-		RetryWaitMin:      cf.retryWaitMin,
-		RetryWaitMax:      cf.retryWaitMax,
-		IdempotencyKeys:   cf.idempotencyKeys,
-		IdempotencyHeader: cf.idempotencyHdr,
-		VersionField:      cf.versionField,
-		VersionParam:      cf.versionParam,
-		VersionInAnswer:   cf.versionInAnswer,
-		NoGroupCommit:     cf.noGroupCommit,
-		MaxBodyBytes:      cf.maxBody,
+		MaxAttempts:           cf.maxAttempts,
+		MaxElapsed:            cf.maxElapsed,
+		AttemptTimeout:        cf.timeout,
+		RetryMax:              cf.retries,
+		RetryWaitMin:          cf.retryWaitMin,
+		RetryWaitMax:          cf.retryWaitMax,
+		IdempotencyKeys:       cf.idempotencyKeys,
+		IdempotencyHeader:     cf.idempotencyHdr,
+		VersionField:          cf.versionField,
+		VersionParam:          cf.versionParam,
+		VersionInAnswer:       cf.versionInAnswer,
+		MergePatchContentType: cf.mergeType,
+		JSONPatchContentType:  cf.patchType,
+		StoredMayDiffer:       cf.storedMayDiffer,
+		NoGroupCommit:         cf.noGroupCommit,
+		MaxBodyBytes:          cf.maxBody,
 	}
 	switch cf.strategy {
 	case "apply-locally", "":
@@ -86,16 +95,6 @@ func (cf *clientFlags) options(std stdio) (*ifmatch.Options, error) {
 		o.PatchStrategy = ifmatch.SendPatch
 	default:
 		return nil, fmt.Errorf("-strategy %q: want apply-locally or send-patch", cf.strategy)
-	}
-	for _, p := range []struct{ flag, v string }{
-		{"version-field", cf.versionField}, {"version-in-answer", cf.versionInAnswer},
-	} {
-		if p.v != "" && !strings.HasPrefix(p.v, "/") {
-			return nil, fmt.Errorf("-%s %q: want a JSON Pointer starting with /", p.flag, p.v)
-		}
-	}
-	if cf.versionField == "" && (cf.versionParam != "" || cf.versionInAnswer != "") {
-		return nil, errors.New("-version-param and -version-in-answer need -version-field")
 	}
 	h, err := headersFrom(os.Environ(), cf.headers)
 	if err != nil {
@@ -107,8 +106,8 @@ func (cf *clientFlags) options(std stdio) (*ifmatch.Options, error) {
 	if cf.verbose {
 		o.Logger = slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	// The SDK's own check, for what the flags above do not catch (New
-	// panics on what it would report).
+	// The SDK's own check of the options (New panics on what it would
+	// report): one place decides what a valid configuration is.
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Exit statuses, shared by every command.
@@ -111,6 +112,10 @@ func flagErr(err error) int {
 
 // usage prints a command-line mistake and returns exitUsage.
 func usage(std stdio, format string, args ...any) int {
-	fmt.Fprintf(std.err, "ifmatch: "+format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasPrefix(msg, "ifmatch: ") { // the SDK's errors carry it already
+		msg = "ifmatch: " + msg
+	}
+	fmt.Fprintln(std.err, msg)
 	return exitUsage
 }

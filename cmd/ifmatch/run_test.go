@@ -32,7 +32,7 @@ func TestCommands(t *testing.T) {
 		{name: "unknown flag", args: []string{"get", "-nope", doc}, code: exitUsage, stderr: "-nope"},
 		{name: "get without url", args: []string{"get"}, code: exitUsage, stderr: "one URL"},
 		{name: "bad strategy", args: []string{"get", "-strategy", "yolo", doc}, code: exitUsage, stderr: "apply-locally or send-patch"},
-		{name: "version param alone", args: []string{"get", "-version-param", "rev", doc}, code: exitUsage, stderr: "need -version-field"},
+		{name: "version param alone", args: []string{"get", "-version-param", "rev", doc}, code: exitUsage, stderr: "ifmatch: invalid options: VersionParam \"rev\" needs VersionField"},
 		{name: "version field not a pointer", args: []string{"get", "-version-field", "/a~2", doc}, code: exitUsage, stderr: "invalid options"},
 		{name: "negative retry wait", args: []string{"get", "-retry-wait-min", "-1s", doc}, code: exitUsage, stderr: "RetryWaitMin"},
 		{name: "get", args: []string{"get", doc}, stdout: `{"n":1,"tags":[]}` + "\n"},
@@ -180,4 +180,24 @@ func headerEqual(a, b http.Header) bool {
 		}
 	}
 	return true
+}
+
+// An OData service takes merge patches only as application/json: the
+// -merge-content-type flag says so.
+func TestMergeContentTypeFlag(t *testing.T) {
+	srv := mockserver.New(mockserver.ODataOptions())
+	t.Cleanup(srv.Close)
+	if _, err := srv.SetDoc("/doc", []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	doc := srv.URL + "/doc"
+	if code, _, errOut := invoke(t, context.Background(), `{"n":2}`, "merge", "-strategy", "send-patch", doc, "-"); code != exitFailed || !strings.Contains(errOut, "415") {
+		t.Errorf("without the flag: exit %d, stderr %q; want the service's 415", code, errOut)
+	}
+	if code, _, errOut := invoke(t, context.Background(), `{"n":2}`, "merge", "-strategy", "send-patch", "-merge-content-type", "application/json", doc, "-"); code != exitOK {
+		t.Fatalf("with the flag: exit %d, stderr %q", code, errOut)
+	}
+	if got, _, _ := srv.Doc("/doc"); !strings.Contains(string(got), `"n":2`) {
+		t.Errorf("document %s, want n 2", got)
+	}
 }
