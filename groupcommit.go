@@ -2,13 +2,15 @@ package ifmatch
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"sync/atomic"
 )
 
 // Group commit: concurrent ApplyLocally writes to one resource through one
 // Client queue in a lane; one worker per busy lane takes everything queued,
-// applies the changes in arrival order and writes them in one PUT. Callers
+// applies the changes in arrival order and writes them in one PUT (or, for
+// patches sent as they are, one PATCH: see sendpatch.go). Callers
 // that arrive while a write is out join the next one, so under load each
 // round trip commits many changes instead of one change and many 412s.
 
@@ -61,38 +63,47 @@ func (ls *lanes) take(k laneKey, last bool) []*member {
 	return q
 }
 
+// groupWriter writes a group of members' changes to t in one conflict
+// loop, answering each member. more, if not nil, returns members that
+// arrived since the last write; they may join the next one after a rebase.
+type groupWriter func(ctx context.Context, t *target, ms []*member, more func() []*member)
+
 // submit runs an ApplyLocally change through the conflict loop, sharing
 // writes with concurrent calls on the same resource unless group commit is
 // off.
 func (c *Client) submit(ctx context.Context, t *target, ch change) (*Response, error) {
+	return c.commit(ctx, t, t.lane, newMember(ctx, ch, http.MethodPut), c.writeLocal)
+}
+
+// commit runs m through write, alone or with the members queued in lane.
+func (c *Client) commit(ctx context.Context, t *target, lane laneKey, m *member, write groupWriter) (*Response, error) {
 	if err := context.Cause(ctx); ctx.Err() != nil {
 		return nil, err
 	}
-	m := newMember(ctx, ch)
 	if c.cfg.NoGroupCommit {
-		c.writeLocal(ctx, t, []*member{m}, nil)
+		write(ctx, t, []*member{m}, nil)
 		return m.wait(c, t)
 	}
-	if !c.lanes.join(t.lane, m) {
+	if !c.lanes.join(lane, m) {
 		return m.wait(c, t)
 	}
 	// The lane was idle: write at once, as an ungrouped call would, and
 	// leave whoever queued meanwhile to a worker, so that this caller
 	// returns as soon as its own write is done.
-	c.writeLocal(ctx, t, []*member{m}, nil)
-	if ms := c.lanes.take(t.lane, true); ms != nil {
-		go c.runLane(t, ms)
+	write(ctx, t, []*member{m}, nil)
+	if ms := c.lanes.take(lane, true); ms != nil {
+		go c.runLane(t, lane, ms, write)
 	}
 	return m.wait(c, t)
 }
 
 // runLane writes a lane's queue, first batch first, until it is empty.
-func (c *Client) runLane(t *target, ms []*member) {
-	for ; ms != nil; ms = c.lanes.take(t.lane, true) {
+func (c *Client) runLane(t *target, lane laneKey, ms []*member, write groupWriter) {
+	for ; ms != nil; ms = c.lanes.take(lane, true) {
 		g := newGroup(ms[0].ctx)
 		g.add(ms)
-		c.writeLocal(g.ctx, t, ms, func() []*member {
-			more := c.lanes.take(t.lane, false)
+		write(g.ctx, t, ms, func() []*member {
+			more := c.lanes.take(lane, false)
 			g.add(more)
 			return more
 		})
