@@ -37,14 +37,15 @@ func main() {
 }
 
 type flags struct {
-	reps       int
-	cell       cellConfig
-	warmup     time.Duration
-	approaches string
-	scenarios  string
-	serverBin  string
-	out        string
-	jsonOut    string
+	reps         int
+	cell         cellConfig
+	warmup       time.Duration
+	approaches   string
+	scenarios    string
+	serverBin    string
+	conflictBody bool
+	out          string
+	jsonOut      string
 }
 
 func parseFlags(args []string) (flags, error) {
@@ -63,6 +64,7 @@ func parseFlags(args []string) (flags, error) {
 	fs.StringVar(&f.approaches, "approaches", "", "comma-separated approaches to run (default all but ifmatch-sdk-client): "+names(approaches, func(a approach) string { return a.name }))
 	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default all): "+names(allScenarios(), func(s scenario) string { return s.name }))
 	fs.StringVar(&f.serverBin, "server-bin", "", "a prebuilt ifmatch-mockserver `binary` (default: go build ../cmd/ifmatch-mockserver)")
+	fs.BoolVar(&f.conflictBody, "conflict-body", false, "the server answers a stale write with the current document and Content-Location (mockserver -conflict-body)")
 	fs.StringVar(&f.out, "o", "", "also write the markdown report to `file`")
 	fs.StringVar(&f.jsonOut, "json", "", "write every cell's raw figures as JSON to `file`")
 	if err := fs.Parse(args); err != nil {
@@ -103,7 +105,7 @@ func bench(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := startServer(ctx, bin)
+	srv, err := startServer(ctx, bin, f.conflictBody)
 	if err != nil {
 		return err
 	}
