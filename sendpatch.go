@@ -190,11 +190,14 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 // about it), and alone in its group, the server's refusal is its answer.
 // kept are the members to write again.
 func (c *Client) recheck(l *loop, x *exchange, next base, ms []*member) (kept, alone []*member, err error) {
-	doc := next.body
-	for _, m := range ms {
-		out, aerr := m.change.apply(doc)
+	chs := make([]change, len(ms))
+	for i, m := range ms {
+		chs[i] = m.change.(*sentPatch).change
+	}
+	_, errs := applyChanges(next.body, chs, -1) // one pass for a run of JSON Patches
+	for i, m := range ms {
+		aerr := errs[i]
 		if aerr == nil {
-			doc = out
 			kept = append(kept, m)
 			continue
 		}
