@@ -81,6 +81,7 @@ func (c *Client) commit(ctx context.Context, t *target, lane laneKey, m *member,
 		return nil, err
 	}
 	if c.cfg.NoGroupCommit {
+		c.courtesy(ctx, t)
 		write(ctx, t, []*member{m}, nil)
 		return m.wait(c, t)
 	}
@@ -90,11 +91,21 @@ func (c *Client) commit(ctx context.Context, t *target, lane laneKey, m *member,
 	// The lane was idle: write at once, as an ungrouped call would, and
 	// leave whoever queued meanwhile to a worker, so that this caller
 	// returns as soon as its own write is done.
+	c.courtesy(ctx, t)
 	write(ctx, t, []*member{m}, nil)
 	if ms := c.lanes.take(lane, true); ms != nil {
 		go c.runLane(t, lane, ms, write)
 	}
 	return m.wait(c, t)
+}
+
+// courtesy waits, before a call's own write, for whatever the contention
+// policy asks of a writer that may have just committed (contention.go).
+// A lane's shared writes skip it: this Client's callers share them.
+func (c *Client) courtesy(ctx context.Context, t *target) {
+	if c.cfg.adaptive {
+		pause(ctx, c.heat.courtesy(t.key))
+	}
 }
 
 // runLane writes a lane's queue, first batch first, until it is empty.

@@ -47,9 +47,6 @@ func (c *Client) newLoop(t *target, method string) *loop {
 // request last sent and its answer: committed (2xx) or the stale answer
 // onStale stopped at, or the error that ends the call.
 func (l *loop) drive(ctx context.Context, r *request, onStale func(x *exchange) (*request, error)) (*request, *exchange, error) {
-	if l.rounds == 0 && l.c.cfg.adaptive {
-		pause(ctx, l.c.heat.courtesy(l.t.key))
-	}
 	for {
 		x, err := l.c.send(ctx, r)
 		l.record(r, x)

@@ -39,6 +39,7 @@ func (c *Client) sendPatch(ctx context.Context, t *target, b basis, p change, ra
 		if err := context.Cause(ctx); ctx.Err() != nil {
 			return nil, err
 		}
+		c.courtesy(ctx, t)
 		c.writePatches(ctx, t, []*member{m}, nil)
 		return m.wait(c, t)
 	}
