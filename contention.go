@@ -20,7 +20,8 @@ import (
 // call that has lost 8 rounds waits half as long every 4 rounds more, and
 // gets its turn.
 //
-// A slow server (a round trip of 1 ms or more: a WAN) needs two more
+// A slow server (round trips of 1 ms or more, the shortest of the recent
+// ones: a WAN) needs two more
 // rules, because there the round trip, not client CPU, sets the pace.
 // First, a writer that has just committed would win every next round: its
 // next write, sent at once with the version it made, reaches the server
@@ -41,7 +42,7 @@ type contention struct {
 // heat is what is remembered of one resource.
 type heat struct {
 	level time.Duration
-	rtt   time.Duration // the round trip of its last conflicting write
+	rtt   time.Duration // the shortest recent round trip of its conflicting writes (rising by 1/8 a conflict)
 	at    time.Time     // of its last conflict
 }
 
@@ -62,18 +63,25 @@ const (
 // being the call's own backoff. rtt is the last write's round trip;
 // elapsed is the time since the call began.
 func (h *contention) conflicted(k cacheKey, round int, rtt, elapsed, d time.Duration) time.Duration {
-	slow := rtt >= slowRTT
-	ceil := max(contentionCeil, 32*rtt)
-	if slow {
-		ceil = slowCeilRTTs * rtt
-	}
 	h.mu.Lock()
 	if h.levels == nil {
 		h.levels = make(map[cacheKey]heat)
 	}
-	lv := min(max(2*h.levels[k].level, contentionFloor, 2*rtt), ceil)
-	if _, ok := h.levels[k]; ok || len(h.levels) < contentionKeys {
-		h.levels[k] = heat{level: lv, rtt: rtt, at: time.Now()}
+	e, ok := h.levels[k]
+	// The server's own pace is the shortest recent round trip: on a busy
+	// machine, client CPU lengthens some round trips but not all.
+	base := rtt
+	if ok && e.rtt > 0 {
+		base = min(rtt, e.rtt+e.rtt/8)
+	}
+	slow := base >= slowRTT
+	ceil := max(contentionCeil, 32*rtt)
+	if slow {
+		ceil = slowCeilRTTs * base
+	}
+	lv := min(max(2*e.level, contentionFloor, 2*rtt), ceil)
+	if ok || len(h.levels) < contentionKeys {
+		h.levels[k] = heat{level: lv, rtt: base, at: time.Now()}
 	}
 	h.mu.Unlock()
 	shift := 0
