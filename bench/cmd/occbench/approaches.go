@@ -57,7 +57,7 @@ var approaches = []approach{
 		newClient: func(hc *http.Client) client { return updateClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
 	{name: "ifmatch-patch", about: "ifmatch.Patch with PatchStrategy SendPatch: each writer sends a JSON Patch adding one to a counter of its own (/wI), which the server applies",
 		newClient: func(hc *http.Client) client {
-			return patchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc, PatchStrategy: ifmatch.SendPatch}), &writerIDs{}}
+			return patchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc, PatchStrategy: ifmatch.SendPatch})}
 		}},
 	{name: "k8s-retry-default", about: "retry.RetryOnConflict(retry.DefaultRetry, GET, modify, PUT with If-Match); 409/412 is a k8s Conflict",
 		newClient: func(hc *http.Client) client { return k8sClient{hc, retry.DefaultRetry} }},
@@ -149,15 +149,14 @@ func (c updateClient) writer(_ context.Context, url string) (op, error) {
 // counter /wI to its next value: a patch that applies to any version, so
 // that the server rebases nothing and conflicts are version conflicts
 // only. The server's counter of a document is n plus every /wI.
-type patchClient struct {
-	c   *ifmatch.Client
-	ids *writerIDs
-}
+type patchClient struct{ c *ifmatch.Client }
 
-type writerIDs struct{ next atomic.Int64 }
+// writerIDs numbers the writers of the whole process, so that no two
+// writers of a document, through one client or many, share a counter.
+var writerIDs atomic.Int64
 
 func (c patchClient) writer(_ context.Context, url string) (op, error) {
-	id := c.ids.next.Add(1)
+	id := writerIDs.Add(1)
 	var n int64
 	return func(ctx context.Context) error {
 		patch := fmt.Appendf(nil, `[{"op":"add","path":"/w%d","value":%d}]`, id, n+1)
