@@ -28,7 +28,7 @@ import (
 // before any other writer can have read that version and written. So on a
 // resource that saw conflicts lately (within 100 round trips), a call's
 // first write waits about one round trip, which lets a waiting writer in.
-// Second, the level stays within 8 round trips, and a call's waits halve
+// Second, the level stays within 4 round trips, and a call's waits halve
 // for every level's worth of time it has been running, so that the oldest
 // calls write most often and a call's latency stays near its fair share.
 //
@@ -54,7 +54,7 @@ const (
 	agingStep       = 4    // rounds per halving after that
 
 	slowRTT      = time.Millisecond // from this round trip on, a server is slow
-	slowCeilRTTs = 8                // a slow server's ceiling, in round trips
+	slowCeilRTTs = 4                // a slow server's ceiling, in round trips
 	slowMemory   = 100              // round trips a conflict is remembered for the courtesy wait
 )
 

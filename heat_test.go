@@ -43,7 +43,7 @@ func TestContentionScalesWithRoundTrip(t *testing.T) {
 	var h contention
 	k := cacheKey{url: "slow"}
 	const rtt = 5 * time.Millisecond
-	// A 5 ms server: the level starts at 2 round trips, rises to 8.
+	// A 5 ms server: the level starts at 2 round trips, rises to 4.
 	if d := h.conflicted(k, 1, rtt, 0, 0); d < rtt || d > 2*rtt {
 		t.Errorf("first wait on a 5ms server = %v, want within [5ms, 10ms]", d)
 	}
@@ -51,7 +51,7 @@ func TestContentionScalesWithRoundTrip(t *testing.T) {
 		h.conflicted(k, 1, rtt, 0, 0)
 	}
 	if lv := h.levels[k].level; lv != slowCeilRTTs*rtt {
-		t.Errorf("level after 11 conflicts = %v, want the %v ceiling (8 round trips)", lv, slowCeilRTTs*rtt)
+		t.Errorf("level after 11 conflicts = %v, want the %v ceiling (4 round trips)", lv, slowCeilRTTs*rtt)
 	}
 	// A call that has run for two levels' time waits a quarter as long.
 	if d := h.conflicted(k, 2, rtt, 2*slowCeilRTTs*rtt, 0); d > slowCeilRTTs*rtt/4 {
