@@ -174,3 +174,43 @@ func FuzzRedactText(f *testing.F) {
 		}
 	})
 }
+
+// A hook that panics on a lane's goroutine (a caller's code too) reaches
+// the callers of that write in their own goroutines; the process survives
+// and the lane is released (issue 11, 3).
+func TestAttackHookPanicOnLaneGoroutine(t *testing.T) {
+	ctx := context.Background()
+	f := newFake(t, `{"n":0}`)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	f.then(blockPUT(arrived, release, nil), onlyFor(http.MethodPut, writeFirst(`{"n":100}`)))
+	c := New(&Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond,
+		OnConflict: func(context.Context, ConflictInfo) { panic("hook") }})
+	results := make(chan any, 4)
+	update := func() {
+		defer func() { results <- recover() }()
+		c.Update(ctx, f.url(), increment)
+	}
+	go update() // leads inline; its PUT is held
+	<-arrived
+	for range 3 {
+		go update()
+	}
+	waitUntil(t, func() bool { return queued(c, f.url()) == 3 })
+	close(release) // the group's PUT meets another writer: OnConflict panics on the lane's goroutine
+	panics := 0
+	for range 4 {
+		if v := <-results; v == "hook" {
+			panics++
+		} else if v != nil {
+			t.Errorf("panicked with %v", v)
+		}
+	}
+	if panics != 3 {
+		t.Errorf("%d callers got the hook's panic, want the 3 of the group's write", panics)
+	}
+	ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := c.Update(ctx2, f.url(), increment); err != nil {
+		t.Errorf("a write after the panic: %v (lane not released)", err)
+	}
+}

@@ -50,7 +50,7 @@ func (l *loop) wait(ctx context.Context, x *exchange) error {
 		return l.conflictErr(x, nil)
 	}
 	if l.policy.adaptive {
-		d = l.c.heat.conflicted(l.t.key, l.rounds, l.rtt, d)
+		d = l.c.heat.conflicted(l.t.key, l.rounds, l.rtt, time.Since(l.start), d)
 	}
 	now := time.Now()
 	if l.policy.overBudget(l.start, now.Add(d)) {

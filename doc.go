@@ -123,6 +123,17 @@
 // order. A caller whose change fails fails alone. Each caller gets the
 // committed document. [Options.NoGroupCommit] turns it off.
 //
+// With PatchStrategy SendPatch, queued patches of one media type under the
+// same headers share a PATCH: JSON Patches are concatenated (RFC 6902
+// applies them in order, all or nothing), merge patches are combined where
+// one merge patch means the same as the sequence, and one that cannot be
+// combined waits for the next PATCH. When the server refuses a combined
+// patch (a member's failed test, say), each member's patch is tried on the
+// fresh document: a member whose test fails there gets ErrTestFailed, the
+// others are sent again; a refusal that no member explains sends each
+// member's patch alone, so that every caller gets its own answer. A patch
+// based on the caller's own version (IfMatch, TrackVersions) is sent alone.
+//
 // # Versions in the body
 //
 // Some APIs keep the version in the document instead of the ETag header:

@@ -3,13 +3,15 @@ package ifmatch
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
 
 // Group commit: concurrent ApplyLocally writes to one resource through one
 // Client queue in a lane; one worker per busy lane takes everything queued,
-// applies the changes in arrival order and writes them in one PUT. Callers
+// applies the changes in arrival order and writes them in one PUT (or, for
+// patches sent as they are, one PATCH: see sendpatch.go). Callers
 // that arrive while a write is out join the next one, so under load each
 // round trip commits many changes instead of one change and many 412s.
 
@@ -62,41 +64,85 @@ func (ls *lanes) take(k laneKey, last bool) []*member {
 	return q
 }
 
+// groupWriter writes a group of members' changes to t in one conflict
+// loop, answering each member. more, if not nil, returns members that
+// arrived since the last write; they may join the next one after a rebase.
+type groupWriter func(ctx context.Context, t *target, ms []*member, more func() []*member)
+
 // submit runs an ApplyLocally change through the conflict loop, sharing
 // writes with concurrent calls on the same resource unless group commit is
 // off.
 func (c *Client) submit(ctx context.Context, t *target, ch change) (*Response, error) {
+	return c.commit(ctx, t, t.lane, newMember(ctx, ch, http.MethodPut), c.writeLocal)
+}
+
+// commit runs m through write, alone or with the members queued in lane.
+func (c *Client) commit(ctx context.Context, t *target, lane laneKey, m *member, write groupWriter) (*Response, error) {
 	if ctx.Err() != nil {
-		return nil, ended(ctx, http.MethodPut, t.url)
+		return nil, ended(ctx, m.method, t.url)
 	}
-	m := newMember(ctx, ch)
 	if c.cfg.NoGroupCommit {
-		c.writeLocal(ctx, t, []*member{m}, nil)
+		c.courtesy(ctx, t)
+		c.writeSafely(ctx, t, []*member{m}, nil, write)
 		return m.wait(c, t)
 	}
-	if !c.lanes.join(t.lane, m) {
+	if !c.lanes.join(lane, m) {
 		return m.wait(c, t)
 	}
 	// The lane was idle: write at once, as an ungrouped call would, and
 	// leave whoever queued meanwhile to a worker, so that this caller
 	// returns as soon as its own write is done.
-	c.writeLocal(ctx, t, []*member{m}, nil)
-	if ms := c.lanes.take(t.lane, true); ms != nil {
-		go c.runLane(t, ms)
+	c.courtesy(ctx, t)
+	c.writeSafely(ctx, t, []*member{m}, nil, write)
+	if ms := c.lanes.take(lane, true); ms != nil {
+		go c.runLane(t, lane, ms, write)
 	}
 	return m.wait(c, t)
 }
 
+// courtesy waits, before a call's own write, for whatever the contention
+// policy asks of a writer that may have just committed (contention.go).
+// A lane's shared writes skip it: this Client's callers share them.
+func (c *Client) courtesy(ctx context.Context, t *target) {
+	if t.policy.adaptive {
+		pause(ctx, c.heat.courtesy(t.key))
+	}
+}
+
+// writeSafely runs write for ms. If it panics (a hook or a logger of the
+// caller's), every member it was handed, newcomers included, is answered
+// with the panic, which member.wait raises again in its caller's own
+// goroutine: nobody is left waiting, the lane is released, and the process
+// survives a panic on a lane's goroutine. (A change that panics is caught
+// earlier, in applyChanges, and fails alone.)
+func (c *Client) writeSafely(ctx context.Context, t *target, ms []*member, more func() []*member, write groupWriter) {
+	handed := slices.Clone(ms)
+	defer func() {
+		if v := recover(); v != nil {
+			deliverAll(handed, nil, newPanicError(v))
+		}
+	}()
+	var tracked func() []*member
+	if more != nil {
+		tracked = func() []*member {
+			joined := more()
+			handed = append(handed, joined...)
+			return joined
+		}
+	}
+	write(ctx, t, ms, tracked)
+}
+
 // runLane writes a lane's queue, first batch first, until it is empty.
-func (c *Client) runLane(t *target, ms []*member) {
-	for ; ms != nil; ms = c.lanes.take(t.lane, true) {
+func (c *Client) runLane(t *target, lane laneKey, ms []*member, write groupWriter) {
+	for ; ms != nil; ms = c.lanes.take(lane, true) {
 		g := newGroup(ms[0].ctx)
 		g.add(ms)
-		c.writeLocal(g.ctx, t, ms, func() []*member {
-			more := c.lanes.take(t.lane, false)
+		c.writeSafely(g.ctx, t, ms, func() []*member {
+			more := c.lanes.take(lane, false)
 			g.add(more)
 			return more
-		})
+		}, write)
 		g.close()
 	}
 }

@@ -20,16 +20,6 @@ import (
 func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more func() []*member) {
 	l := c.newLoop(t, http.MethodPut)
 	l.deadline = func() (time.Time, bool) { return latestDeadline(ms) }
-	defer func() {
-		// A panic here (a hook, a logger) must not leave callers waiting:
-		// each gets it back in its own goroutine (member.wait).
-		if v := recover(); v != nil {
-			p := newPanicError(v)
-			for _, m := range ms {
-				m.deliver(nil, p)
-			}
-		}
-	}()
 	c.stats.writes.Add(int64(len(ms)))
 	b, err := c.current(ctx, t, true)
 	if err != nil {

@@ -22,6 +22,7 @@ const (
 type member struct {
 	ctx      context.Context
 	change   change
+	method   string // of the writes that carry the change
 	state    atomic.Int32
 	attempts atomic.Int64 // requests written while this change was part of the write
 	done     chan result
@@ -32,8 +33,8 @@ type result struct {
 	err  error
 }
 
-func newMember(ctx context.Context, ch change) *member {
-	return &member{ctx: ctx, change: ch, done: make(chan result, 1)}
+func newMember(ctx context.Context, ch change, method string) *member {
+	return &member{ctx: ctx, change: ch, method: method, done: make(chan result, 1)}
 }
 
 // deliver answers the member's caller, unless it has left.
@@ -87,7 +88,7 @@ func (m *member) wait(c *Client, t *target) (*Response, error) {
 			r = <-m.done
 		case inFlight:
 			// The write under way counts, sent or about to be.
-			r.err = &OutcomeUnknownError{Method: http.MethodPut, URL: t.safeURL(), Attempts: max(1, int(m.attempts.Load())),
+			r.err = &OutcomeUnknownError{Method: m.method, URL: t.safeURL(), Attempts: max(1, int(m.attempts.Load())),
 				Err: fmt.Errorf("the caller left while a write carrying its change was under way: %w", context.Cause(m.ctx))}
 		default:
 			r.err = ended(m.ctx, http.MethodPut, t.url)

@@ -1,68 +1,218 @@
 package ifmatch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
-// sendPatch writes a patch with PATCH (PatchStrategy SendPatch, and patches
-// sent through Do), starting from version b and rebasing the same patch on
-// each fresh version. Before each resend the patch is tried here on the
+// Patches sent as they are (PatchStrategy SendPatch, and patches sent
+// through Do): the server applies them. Concurrent patches of one media
+// type to one resource through one Client, under the same headers, share
+// a PATCH (group commit, see groupcommit.go and combine.go); a single call
+// is a group of one. Before each resend the patches are tried here on the
 // fresh document: the server's 409 or 422 does not say whether a test
-// failed, and a patch built from what its caller read (guarded) must not be
-// sent where the fields it writes have moved.
-func (c *Client) sendPatch(ctx context.Context, t *target, b basis, p change, raw []byte, contentType string) (*Response, error) {
-	l := c.newLoop(t, http.MethodPatch)
-	c.stats.writes.Add(1)
-	resp, err := c.patchLoop(ctx, l, b, p, raw, contentType)
-	c.account(err)
-	return resp, err
+// failed, nor whose, and a patch built from what its caller read (guarded)
+// must not be sent where the fields it writes have moved.
+
+// sentPatch is a member's change under SendPatch: the patch as its caller
+// wrote it, and the version its caller's reading fixed ("" for the newest).
+type sentPatch struct {
+	change
+	raw         []byte
+	contentType string
+	version     string
 }
 
-func (c *Client) patchLoop(ctx context.Context, l *loop, b basis, p change, raw []byte, contentType string) (*Response, error) {
-	t := l.t
-	if b.etag == "" {
+// sendPatch writes the patch p (raw as the caller gave it), starting from
+// version b when the caller's reading fixed it (such a patch is written
+// alone: its fields are checked against that version), else from the
+// newest version, shared with concurrent patches.
+func (c *Client) sendPatch(ctx context.Context, t *target, b basis, p change, raw []byte, contentType string) (*Response, error) {
+	c.stats.writes.Add(1)
+	sp := &sentPatch{change: p, raw: raw, contentType: contentType}
+	m := newMember(ctx, sp, http.MethodPatch)
+	if b.pinned() {
+		sp.version = b.etag
+		if ctx.Err() != nil {
+			return nil, ended(ctx, http.MethodPatch, t.url)
+		}
+		c.courtesy(ctx, t)
+		c.writeSafely(ctx, t, []*member{m}, nil, c.writePatches)
+		return m.wait(c, t)
+	}
+	lane := t.lane
+	lane.extra += "\x00PATCH " + contentType
+	return c.commit(ctx, t, lane, m, c.writePatches)
+}
+
+// writePatches writes the members' patches (one media type), as few
+// PATCHes as their meaning allows, answering each member. Members the
+// server refused together are written again one by one, so that one
+// caller's failure never fails another's.
+func (c *Client) writePatches(ctx context.Context, t *target, ms []*member, more func() []*member) {
+	for len(ms) > 0 {
+		rest, alone := c.patchGroup(ctx, t, ms, more)
+		for _, m := range alone {
+			c.patchGroup(ctx, t, []*member{m}, nil)
+		}
+		ms = rest
+	}
+}
+
+// patchGroup runs the conflict loop for one PATCH carrying the patches of
+// a prefix of ms, as many as combine. It returns the members it left for
+// a later write (rest) and those to be written alone (alone); every other
+// member is answered.
+func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more func() []*member) (rest, alone []*member) {
+	first := ms[0].change.(*sentPatch)
+	l := c.newLoop(t, http.MethodPatch)
+	l.deadline = func() (time.Time, bool) { return latestDeadline(ms) }
+	// take keeps the members whose patches combine, in order, and leaves
+	// the others (and everyone after them) to a later write.
+	take := func(cands []*member) {
+		b := newPatchBatch(first.contentType, c.cfg.MaxBodyBytes)
+		for _, m := range ms {
+			b.add(m.change.(*sentPatch).raw)
+		}
+		for i, m := range cands {
+			if !b.add(m.change.(*sentPatch).raw) {
+				rest = append(rest, cands[i:]...)
+				return
+			}
+			ms = append(ms, m)
+		}
+	}
+	all := ms
+	ms = nil
+	take(all)
+	l.version = first.version
+	if l.version == "" {
 		cur, err := c.current(ctx, t, false)
 		if err != nil {
-			return nil, err
+			deliverAll(ms, nil, err)
+			return rest, nil
 		}
-		b.snapshot = cur.snapshot
+		l.version = cur.etag
 	}
-	build := func(version string) (*request, error) {
-		l.version = version
-		r := &request{method: http.MethodPatch, url: t.url, header: t.header.Clone(), body: raw, patch: true}
-		r.header.Set("Content-Type", c.patchMediaType(contentType))
-		return r, c.withVersion(r, version, contentType)
+	// build claims the members still waiting and returns their PATCH, or
+	// nil when none is left.
+	build := func() (*request, error) {
+		live := ms[:0:0]
+		b := newPatchBatch(first.contentType, -1)
+		for _, m := range ms {
+			// Claimed before it is sent: from here on, a caller that leaves
+			// is told its change may have been written.
+			if m.state.CompareAndSwap(stWaiting, stInFlight) {
+				live = append(live, m)
+				b.add(m.change.(*sentPatch).raw)
+			}
+		}
+		ms, l.live = live, live
+		if len(live) == 0 {
+			return nil, nil
+		}
+		r := &request{method: http.MethodPatch, url: t.url, header: t.header.Clone(), body: b.body(), patch: true}
+		r.header.Set("Content-Type", c.patchMediaType(first.contentType))
+		return r, c.withVersion(r, l.version, first.contentType)
 	}
-	r, err := build(b.etag)
-	if err != nil {
-		return nil, err
+	r, err := build()
+	if err != nil || r == nil {
+		deliverAll(ms, nil, err)
+		return rest, nil
 	}
 	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
+		for _, m := range ms {
+			m.state.CompareAndSwap(stInFlight, stWaiting)
+		}
 		next, err := l.refresh(ctx, x, true)
 		if err != nil {
 			return nil, err
 		}
-		if _, aerr := p.apply(next.body); aerr != nil {
-			var pe *patchError
-			if errors.As(aerr, &pe) && x.status != http.StatusPreconditionFailed {
-				return nil, l.failed(x) // the server's refusal says more than ours
-			}
-			l.version = next.etag
-			return nil, l.changeErr(x, aerr)
-		}
-		if err := l.moved(ctx, x, next); err != nil {
+		kept, out, err := c.recheck(l, x, next, ms)
+		if err != nil {
 			return nil, err
 		}
-		return build(next.etag)
+		alone = append(alone, out...)
+		if len(kept) < len(ms) {
+			// Someone's patch explains the refusal: the others go on.
+			ms = kept
+			l.version = next.etag
+			c.stats.rebases.Add(1)
+		} else if err := l.moved(ctx, x, next); err != nil {
+			if len(ms) > 1 {
+				// Refused together, for a reason not seen here: each is
+				// written alone, to get its own answer.
+				alone = append(alone, ms...)
+				ms = nil
+				return nil, nil
+			}
+			return nil, err
+		}
+		if more != nil {
+			// Newcomers join only a write that will be sent: a caller never
+			// hears about a write its change was not part of.
+			take(more())
+		}
+		return build()
 	})
-	if err != nil {
-		return nil, err
+	switch {
+	case err != nil:
+		deliverAll(ms, nil, err)
+	case x.status >= 200 && x.status < 300:
+		s := c.learnWrite(t, r.method, nil, x)
+		for i, m := range ms {
+			h, b := x.header, x.body
+			if i < len(ms)-1 { // every caller gets copies it may modify
+				h, b = h.Clone(), bytes.Clone(b)
+			}
+			learned(m.ctx, t, s)
+			m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: s.etag}, nil)
+		}
 	}
-	s := c.learnWrite(t, r.method, nil, x)
-	learned(ctx, t, s)
-	return l.response(x, s.etag, x.body), nil
+	return rest, alone
+}
+
+// recheck applies the group's patches in order to the fresh document next,
+// after the stale or refused answer x. A patch whose test fails there, or
+// whose fields moved under its caller's reading, is answered with that
+// conflict; one that does not apply after the server refused the group is
+// left to be written alone (the server's answer to the group says nothing
+// about it), and alone in its group, the server's refusal is its answer.
+// kept are the members to write again.
+func (c *Client) recheck(l *loop, x *exchange, next base, ms []*member) (kept, alone []*member, err error) {
+	chs := make([]change, len(ms))
+	for i, m := range ms {
+		chs[i] = m.change.(*sentPatch).change
+	}
+	_, errs := applyChanges(next.body, chs, -1) // one pass for a run of JSON Patches
+	for i, m := range ms {
+		aerr := errs[i]
+		if aerr == nil {
+			kept = append(kept, m)
+			continue
+		}
+		var pe *patchError
+		if errors.As(aerr, &pe) && x.status != http.StatusPreconditionFailed {
+			if len(ms) == 1 {
+				return nil, nil, l.failed(x) // the server's refusal says more than ours
+			}
+			alone = append(alone, m)
+			continue
+		}
+		l.version = next.etag
+		if len(ms) == 1 {
+			return nil, nil, l.changeErr(x, aerr)
+		}
+		err := l.end(x, l.changeErr(x, aerr))
+		if ce, ok := err.(*ConflictError); ok {
+			ce.Attempts = int(m.attempts.Load())
+		}
+		m.deliver(nil, err)
+	}
+	return kept, alone, nil
 }
 
 // patchMediaType is the Content-Type a patch of the given kind

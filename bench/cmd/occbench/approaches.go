@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
@@ -52,6 +53,12 @@ var approaches = []approach{
 		newClient: func(hc *http.Client) client { return limitClient{hc} }},
 	{name: "ifmatch", about: "ifmatch.Modify incrementing n, default options (group commit on) but the shared transport settings",
 		newClient: func(hc *http.Client) client { return ifmatchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
+	{name: "ifmatch-update", about: "ifmatch.Update with a mutate function decoding the document, incrementing n and encoding it; default options",
+		newClient: func(hc *http.Client) client { return updateClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
+	{name: "ifmatch-patch", about: "ifmatch.Patch with PatchStrategy SendPatch: each writer sends a JSON Patch adding one to a counter of its own (/wI), which the server applies",
+		newClient: func(hc *http.Client) client {
+			return patchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc, PatchStrategy: ifmatch.SendPatch})}
+		}},
 	{name: "k8s-retry-default", about: "retry.RetryOnConflict(retry.DefaultRetry, GET, modify, PUT with If-Match); 409/412 is a k8s Conflict",
 		newClient: func(hc *http.Client) client { return k8sClient{hc, retry.DefaultRetry} }},
 	{name: "k8s-retry-backoff", about: "retry.RetryOnConflict(retry.DefaultBackoff, ...), otherwise as k8s-retry-default",
@@ -118,6 +125,46 @@ func (c ifmatchClient) writer(_ context.Context, url string) (op, error) {
 			return nil
 		})
 		return err
+	}, nil
+}
+
+// updateClient increments n with Update, the document as bytes.
+type updateClient struct{ c *ifmatch.Client }
+
+func (c updateClient) writer(_ context.Context, url string) (op, error) {
+	return func(ctx context.Context) error {
+		_, err := c.c.Update(ctx, url, func(cur []byte) ([]byte, error) {
+			var d benchDoc
+			if err := json.Unmarshal(cur, &d); err != nil {
+				return nil, err
+			}
+			d.N++
+			return json.Marshal(d)
+		})
+		return err
+	}, nil
+}
+
+// patchClient sends, per writer, a JSON Patch setting the writer's own
+// counter /wI to its next value: a patch that applies to any version, so
+// that the server rebases nothing and conflicts are version conflicts
+// only. The server's counter of a document is n plus every /wI.
+type patchClient struct{ c *ifmatch.Client }
+
+// writerIDs numbers the writers of the whole process, so that no two
+// writers of a document, through one client or many, share a counter.
+var writerIDs atomic.Int64
+
+func (c patchClient) writer(_ context.Context, url string) (op, error) {
+	id := writerIDs.Add(1)
+	var n int64
+	return func(ctx context.Context) error {
+		patch := fmt.Appendf(nil, `[{"op":"add","path":"/w%d","value":%d}]`, id, n+1)
+		if _, err := c.c.Patch(ctx, url, patch); err != nil {
+			return err
+		}
+		n++
+		return nil
 	}, nil
 }
 

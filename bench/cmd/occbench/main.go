@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -37,14 +38,16 @@ func main() {
 }
 
 type flags struct {
-	reps       int
-	cell       cellConfig
-	warmup     time.Duration
-	approaches string
-	scenarios  string
-	serverBin  string
-	out        string
-	jsonOut    string
+	reps         int
+	cell         cellConfig
+	warmup       time.Duration
+	approaches   string
+	scenarios    string
+	serverBin    string
+	conflictBody bool
+	cpuProfile   string
+	out          string
+	jsonOut      string
 }
 
 func parseFlags(args []string) (flags, error) {
@@ -63,6 +66,8 @@ func parseFlags(args []string) (flags, error) {
 	fs.StringVar(&f.approaches, "approaches", "", "comma-separated approaches to run (default all but ifmatch-sdk-client): "+names(approaches, func(a approach) string { return a.name }))
 	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default all): "+names(allScenarios(), func(s scenario) string { return s.name }))
 	fs.StringVar(&f.serverBin, "server-bin", "", "a prebuilt ifmatch-mockserver `binary` (default: go build ../cmd/ifmatch-mockserver)")
+	fs.BoolVar(&f.conflictBody, "conflict-body", false, "the server answers a stale write with the current document and Content-Location (mockserver -conflict-body)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (the clients, not the server) to `file`")
 	fs.StringVar(&f.out, "o", "", "also write the markdown report to `file`")
 	fs.StringVar(&f.jsonOut, "json", "", "write every cell's raw figures as JSON to `file`")
 	if err := fs.Parse(args); err != nil {
@@ -103,7 +108,7 @@ func bench(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := startServer(ctx, bin)
+	srv, err := startServer(ctx, bin, f.conflictBody)
 	if err != nil {
 		return err
 	}
@@ -111,6 +116,17 @@ func bench(ctx context.Context, args []string) error {
 	logf("mockserver at %s; %d cells × %d repetitions × %s ≈ %s",
 		srv.URL, len(ss)*len(as), f.reps, f.cell.duration, time.Duration(len(ss)*len(as)*f.reps)*f.cell.duration)
 
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	r := &report{Command: command(args), Machine: thisMachine(ctx), Started: time.Now(), Reps: f.reps,
 		Duration: f.cell.duration, Config: f.cell, scenarios: ss, approaches: as}
 	if err := warmUp(ctx, srv, as, f); err != nil {

@@ -16,23 +16,32 @@ type scenario struct {
 	name    string
 	about   string
 	writers int
-	oneDoc  bool // every writer on one hot document; else one document each
-	shared  bool // every writer through one client; else one client each, each with its own connection pool
+	oneDoc  bool          // every writer on one hot document; else one document each
+	shared  bool          // every writer through one client; else one client each, each with its own connection pool
+	latency time.Duration // the server waits this long before processing each request (a WAN round trip)
 }
 
 func allScenarios() []scenario {
 	s := []scenario{
-		{"uncontended", "1 writer, 1 document", 1, true, true},
-		{"distinct", "16 writers through one client, each on its own document", 16, false, true},
+		{"uncontended", "1 writer, 1 document", 1, true, true, 0},
+		{"distinct", "16 writers through one client, each on its own document", 16, false, true, 0},
 	}
 	for _, w := range []int{4, 16, 64} {
 		s = append(s, scenario{fmt.Sprintf("hot-shared-%d", w),
-			fmt.Sprintf("%d goroutines sharing one client, one hot document", w), w, true, true})
+			fmt.Sprintf("%d goroutines sharing one client, one hot document", w), w, true, true, 0})
 	}
 	for _, w := range []int{4, 16, 64} {
 		s = append(s, scenario{fmt.Sprintf("hot-independent-%d", w),
-			fmt.Sprintf("%d independent clients (own transport and pool each, as separate processes), one hot document", w), w, true, false})
+			fmt.Sprintf("%d independent clients (own transport and pool each, as separate processes), one hot document", w), w, true, false, 0})
 	}
+	for _, d := range []time.Duration{time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond} {
+		s = append(s, scenario{name: fmt.Sprintf("wan-independent-16-%s", d),
+			about:   fmt.Sprintf("16 independent clients, one hot document, the server waiting %s before each request", d),
+			writers: 16, oneDoc: true, latency: d})
+	}
+	s = append(s, scenario{name: "wan-shared-16-10ms",
+		about:   "16 goroutines sharing one client, one hot document, the server waiting 10ms before each request",
+		writers: 16, oneDoc: true, shared: true, latency: 10 * time.Millisecond})
 	return s
 }
 
@@ -41,7 +50,7 @@ func allScenarios() []scenario {
 // distinct documents it runs with the same writers, each on its own.
 func (s scenario) forLimit() scenario {
 	if s.oneDoc {
-		return scenario{name: s.name, writers: 1, oneDoc: true, shared: true}
+		return scenario{name: s.name, writers: 1, oneDoc: true, shared: true, latency: s.latency}
 	}
 	return s
 }
@@ -123,6 +132,12 @@ func runCell(ctx context.Context, srv *server, a approach, s scenario, rep int, 
 		}
 	}
 
+	if err := srv.setLatency(ctx, shape.latency); err != nil {
+		return res, err
+	}
+	if shape.latency > 0 {
+		defer srv.setLatency(context.WithoutCancel(ctx), 0)
+	}
 	if err := srv.resetStats(ctx); err != nil {
 		return res, err
 	}

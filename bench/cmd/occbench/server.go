@@ -59,8 +59,12 @@ func sdkRoot(ctx context.Context) (string, error) {
 // startServer starts bin on a free loopback port (strong ETags, 412 for a
 // stale version: the defaults) and waits until it answers. The caller
 // must stop it.
-func startServer(ctx context.Context, bin string) (*server, error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-stale-status", "412")
+func startServer(ctx context.Context, bin string, conflictBody bool) (*server, error) {
+	args := []string{"-addr", "127.0.0.1:0", "-stale-status", "412"}
+	if conflictBody {
+		args = append(args, "-conflict-body")
+	}
+	cmd := exec.Command(bin, args...)
 	dieWithParent(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -168,6 +172,13 @@ func (s *server) stats(ctx context.Context) (serverStats, error) {
 	return st, json.Unmarshal(body, &st)
 }
 
+// setLatency makes the server wait d before it processes each document
+// request (a WAN round trip); 0 switches it off.
+func (s *server) setLatency(ctx context.Context, d time.Duration) error {
+	_, err := s.call(ctx, http.MethodPut, "/_mock/faults", fmt.Appendf(nil, `{"latency":%q}`, d.String()), http.StatusOK)
+	return err
+}
+
 func (s *server) resetStats(ctx context.Context) error {
 	_, err := s.call(ctx, http.MethodDelete, "/_mock/stats", nil, http.StatusNoContent)
 	return err
@@ -179,19 +190,29 @@ func (s *server) seed(ctx context.Context, path string, doc []byte) error {
 	return err
 }
 
-// counter reads the field n of the document at path, bypassing faults.
+// counter reads the counters of the document at path (n and the writers'
+// own), bypassing faults.
 func (s *server) counter(ctx context.Context, path string) (int64, error) {
 	body, err := s.call(ctx, http.MethodGet, "/_mock/docs"+path, nil, http.StatusOK)
 	if err != nil {
 		return 0, err
 	}
-	var d struct {
-		N *int64 `json:"n"`
-	}
-	if err := json.Unmarshal(body, &d); err != nil || d.N == nil {
+	var d map[string]json.RawMessage
+	if err := json.Unmarshal(body, &d); err != nil || d["n"] == nil {
 		return 0, fmt.Errorf("document %s has no counter n: %v", path, err)
 	}
-	return *d.N, nil
+	// n, plus the writers' own counters of ifmatch-patch (/w1, /w2, ...).
+	var sum int64
+	for k, v := range d {
+		if k == "n" || strings.HasPrefix(k, "w") {
+			var x int64
+			if err := json.Unmarshal(v, &x); err != nil {
+				return 0, fmt.Errorf("document %s: counter %s: %v", path, k, err)
+			}
+			sum += x
+		}
+	}
+	return sum, nil
 }
 
 func (s *server) call(ctx context.Context, method, path string, body []byte, want ...int) ([]byte, error) {
