@@ -125,8 +125,11 @@ type Options struct {
 	// ApplyLocally writes (Patch, MergePatch, Update, Modify) to the same
 	// resource through one Client are combined: one PUT carries every
 	// waiting caller's change, applied in arrival order, and each caller
-	// gets the committed document. A caller whose change fails (a failed
-	// test, an error from its mutate function) fails alone.
+	// gets the committed document. Under SendPatch, concurrent Patch and
+	// MergePatch calls of one media type share a PATCH the same way (JSON
+	// Patches concatenated, merge patches combined where that equals
+	// applying them in order). A caller whose change fails (a failed test,
+	// an error from its mutate function) fails alone.
 	NoGroupCommit bool
 
 	// ThreeWayPut makes Put, and a PUT without precondition sent through
