@@ -2,11 +2,8 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -304,23 +301,7 @@ func TestApacheCounter(t *testing.T) {
 
 	cnt := newCounter(loopbackTransport(t))
 	f := runCounter(ctx, clients, perClient, ifmatch.Options{}, cnt,
-		func(ctx context.Context, c *ifmatch.Client) error {
-			if rand.N(2) == 0 {
-				_, err := c.Update(ctx, url, func(cur []byte) ([]byte, error) {
-					var d counterDoc
-					if err := json.Unmarshal(cur, &d); err != nil {
-						return nil, err
-					}
-					return []byte(`{"n":` + strconv.Itoa(d.N+1) + `}`), nil
-				})
-				return err
-			}
-			_, err := ifmatch.Modify(ctx, c, url, func(d *counterDoc) error {
-				d.N++
-				return nil
-			})
-			return err
-		})
+		incrementAtRandom(url))
 	finalF, _ := readDoc(t, ctx, hc, url)["n"].(float64)
 	final := int(finalF)
 	want := clients * perClient

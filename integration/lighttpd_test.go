@@ -299,9 +299,31 @@ func TestLighttpdDeleteStaleRefused(t *testing.T) {
 	}
 }
 
-// counterDoc is the counter document on lighttpd.
+// counterDoc is the counter document on lighttpd and Apache.
 type counterDoc struct {
 	N int `json:"n"`
+}
+
+// incrementAtRandom adds one to the counter at url with Update or Modify,
+// chosen at random.
+func incrementAtRandom(url string) func(context.Context, *ifmatch.Client) error {
+	return func(ctx context.Context, c *ifmatch.Client) error {
+		if rand.N(2) == 0 {
+			_, err := c.Update(ctx, url, func(cur []byte) ([]byte, error) {
+				var d counterDoc
+				if err := json.Unmarshal(cur, &d); err != nil {
+					return nil, err
+				}
+				return []byte(`{"n":` + strconv.Itoa(d.N+1) + `}`), nil
+			})
+			return err
+		}
+		_, err := ifmatch.Modify(ctx, c, url, func(d *counterDoc) error {
+			d.N++
+			return nil
+		})
+		return err
+	}
 }
 
 // 16 independent Clients increment one counter 50 times each, each time
@@ -315,23 +337,7 @@ func TestLighttpdCounter(t *testing.T) {
 
 	cnt := newCounter(loopbackTransport(t))
 	f := runCounter(ctx, clients, perClient, ifmatch.Options{}, cnt,
-		func(ctx context.Context, c *ifmatch.Client) error {
-			if rand.N(2) == 0 {
-				_, err := c.Update(ctx, url, func(cur []byte) ([]byte, error) {
-					var d counterDoc
-					if err := json.Unmarshal(cur, &d); err != nil {
-						return nil, err
-					}
-					return []byte(`{"n":` + strconv.Itoa(d.N+1) + `}`), nil
-				})
-				return err
-			}
-			_, err := ifmatch.Modify(ctx, c, url, func(d *counterDoc) error {
-				d.N++
-				return nil
-			})
-			return err
-		})
+		incrementAtRandom(url))
 	final, _ := readDoc(t, ctx, hc, url)["n"].(float64)
 	f.check(t, "lighttpd", clients*perClient, int(final), cnt)
 }
