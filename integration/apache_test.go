@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,35 +23,11 @@ import (
 // write: one second of the file's modification time, plus a margin.
 const apacheWeakWindow = 1100 * time.Millisecond
 
-// apacheDoc returns the URL of a new, unique document under the DAV
-// directory, and deletes it when the test ends.
-func apacheDoc(t *testing.T) string {
-	t.Helper()
-	u := peerURL(t, "APACHE_URL") + "/" + uniqueName(t) + ".json"
-	hc := plainClient(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
-		if resp, err := hc.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	})
-	return u
-}
-
-// newApacheClient returns an ifmatch Client with default options whose
-// requests are counted.
-func newApacheClient(t *testing.T) (*ifmatch.Client, *counter) {
-	cnt := newCounter(loopbackTransport(t))
-	return ifmatch.New(&ifmatch.Options{HTTPClient: &http.Client{Transport: cnt}}), cnt
-}
-
 // The server really behaves as described: weak after a write, strong
 // later, a weak If-Match refused even when current, no ETag on writes.
 func TestApacheBehaviour(t *testing.T) {
 	ctx := testContext(t)
-	url := apacheDoc(t)
+	url := apache.doc(t)
 	hc := plainClient(t)
 	status, h, _ := plainDo(t, ctx, hc, http.MethodPut, url, nil, []byte(`{"n":1}`))
 	if status != http.StatusCreated || h.Get("ETag") != "" {
@@ -75,20 +50,6 @@ func TestApacheBehaviour(t *testing.T) {
 	if status/100 != 2 || h.Get("ETag") != "" {
 		t.Errorf("PUT If-Match strong: %d, ETag %q; want 2xx without ETag", status, h.Get("ETag"))
 	}
-}
-
-func TestApacheCreateTwiceConflicts(t *testing.T) {
-	ctx := testContext(t)
-	url := apacheDoc(t)
-	a, _ := newApacheClient(t)
-	b, _ := newApacheClient(t)
-	create(t, ctx, a, url, []byte(`{"owner":"a"}`))
-
-	for name, c := range map[string]*ifmatch.Client{"same client": a, "other client": b} {
-		_, err := c.Create(ctx, url, []byte(`{"owner":"b"}`))
-		wantConflict(t, "second Create by "+name, err, http.StatusPreconditionFailed)
-	}
-	wantDoc(t, ctx, plainClient(t), url, map[string]any{"owner": "a"})
 }
 
 // Every change made just after a write meets a weak ETag: the weak tag is
@@ -124,8 +85,8 @@ func TestApacheChanges(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testContext(t)
-			url := apacheDoc(t)
-			c, cnt := newApacheClient(t)
+			url := apache.doc(t)
+			c, cnt := apache.client(t)
 			create(t, ctx, c, url, []byte(`{"n":1,"keep":true}`))
 			if err := tt.change(ctx, c, url); err != nil {
 				t.Fatalf("%s: %v", tt.name, err)
@@ -139,24 +100,12 @@ func TestApacheChanges(t *testing.T) {
 	}
 }
 
-func TestApachePatchTestFails(t *testing.T) {
-	ctx := testContext(t)
-	url := apacheDoc(t)
-	c, _ := newApacheClient(t)
-	create(t, ctx, c, url, []byte(`{"n":1}`))
-	_, err := c.Patch(ctx, url, []byte(`[{"op":"test","path":"/n","value":99},{"op":"replace","path":"/n","value":100}]`))
-	if !errors.Is(err, ifmatch.ErrTestFailed) || !errors.Is(err, ifmatch.ErrConflict) {
-		t.Fatalf("Patch with a failing test: err = %v, want ErrTestFailed and ErrConflict", err)
-	}
-	wantDoc(t, ctx, plainClient(t), url, map[string]any{"n": 1.0})
-}
-
 // An external writer commits between the Client's read and its write: the
 // stale write is refused and the change applied again on top.
 func TestApacheRebasesOverExternalWriter(t *testing.T) {
 	ctx := testContext(t)
-	url := apacheDoc(t)
-	c, cnt := newApacheClient(t)
+	url := apache.doc(t)
+	c, cnt := apache.client(t)
 	hc := plainClient(t)
 	create(t, ctx, c, url, []byte(`{"n":1}`))
 	time.Sleep(apacheWeakWindow) // so that the Client reads a strong tag
@@ -177,8 +126,8 @@ func TestApacheRebasesOverExternalWriter(t *testing.T) {
 // a stale one is refused.
 func TestApachePutAndDeleteStaleRefused(t *testing.T) {
 	ctx := testContext(t)
-	url := apacheDoc(t)
-	c, _ := newApacheClient(t)
+	url := apache.doc(t)
+	c, _ := apache.client(t)
 	hc := plainClient(t)
 	create(t, ctx, c, url, []byte(`{"n":1}`))
 	time.Sleep(apacheWeakWindow)
@@ -209,8 +158,8 @@ func TestApachePutAndDeleteStaleRefused(t *testing.T) {
 // Put and Delete wait for the same tag to turn strong and write on it.
 func TestApachePutDeleteOnWeakVersion(t *testing.T) {
 	ctx := testContext(t)
-	url := apacheDoc(t)
-	c, cnt := newApacheClient(t)
+	url := apache.doc(t)
+	c, cnt := apache.client(t)
 	hc := plainClient(t)
 	create(t, ctx, c, url, []byte(`{"n":1}`))
 	resp, err := c.Get(ctx, url)
@@ -236,54 +185,6 @@ func TestApachePutDeleteOnWeakVersion(t *testing.T) {
 	t.Logf("requests: %s", cnt)
 }
 
-// A WebDAV lock held by somebody else makes Apache answer 423 Locked:
-// ifmatch waits it out without a rebase.
-func TestApacheLockIsWaitedOut(t *testing.T) {
-	ctx := testContext(t)
-	url := apacheDoc(t)
-	hc := plainClient(t)
-	var locked atomic.Int64
-	c := ifmatch.New(&ifmatch.Options{
-		HTTPClient: &http.Client{Transport: loopbackTransport(t)},
-		OnConflict: func(_ context.Context, i ifmatch.ConflictInfo) {
-			if i.StatusCode == http.StatusLocked {
-				locked.Add(1)
-			}
-		},
-	})
-	create(t, ctx, c, url, []byte(`{"n":1}`))
-	time.Sleep(apacheWeakWindow)
-
-	status, h, body := plainDo(t, ctx, hc, "LOCK", url,
-		http.Header{"Content-Type": {"application/xml"}, "Timeout": {"Second-30"}}, []byte(lockBody))
-	token := h.Get("Lock-Token")
-	if status != http.StatusOK || token == "" {
-		t.Fatalf("LOCK: %d %s, token %q", status, body, token)
-	}
-	released := make(chan struct{})
-	go func() {
-		defer close(released)
-		for locked.Load() < 2 && ctx.Err() == nil {
-			time.Sleep(5 * time.Millisecond)
-		}
-		status, _, _ := plainDo(t, ctx, hc, "UNLOCK", url, http.Header{"Lock-Token": {token}}, nil)
-		if status/100 != 2 {
-			t.Errorf("UNLOCK: %d", status)
-		}
-	}()
-	_, err := c.Patch(ctx, url, []byte(`[{"op":"replace","path":"/n","value":2}]`))
-	<-released
-	if err != nil {
-		t.Fatalf("Patch while locked: %v", err)
-	}
-	if got := readDoc(t, ctx, hc, url); got["n"] != float64(2) {
-		t.Errorf("document = %v, want n 2", got)
-	}
-	if st := c.Stats(); st.Rebases != 0 {
-		t.Errorf("rebases = %d, want 0: a lock is not a version conflict", st.Rebases)
-	}
-}
-
 // 8 independent Clients increment one counter 3 times each, with Update or
 // Modify at random, within the default budget: no call may fail. Apache
 // allows about one commit per second per file (the weak window), and its
@@ -295,7 +196,7 @@ func TestApacheLockIsWaitedOut(t *testing.T) {
 func TestApacheCounter(t *testing.T) {
 	const clients, perClient = 8, 3
 	ctx := testContext(t)
-	url := apacheDoc(t)
+	url := apache.doc(t)
 	hc := plainClient(t)
 	externalPut(t, ctx, hc, url, []byte(`{"n":0}`))
 

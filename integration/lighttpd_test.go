@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/ifmatch/ifmatch"
 )
@@ -18,31 +17,6 @@ import (
 // lighttpd with mod_webdav: strong ETags, 412 on a stale If-Match or on
 // If-None-Match: * over an existing file; only PUT writes (PATCH is 501), so
 // only the default ApplyLocally strategy works.
-
-// lighttpdDoc returns the URL of a new, unique document on lighttpd (at the
-// root of the WebDAV tree: a PUT below a missing collection is a 409), and
-// deletes it when the test ends.
-func lighttpdDoc(t *testing.T) string {
-	t.Helper()
-	u := peerURL(t, "LIGHTTPD_URL") + "/" + uniqueName(t) + ".json"
-	hc := plainClient(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
-		if resp, err := hc.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	})
-	return u
-}
-
-// newLighttpdClient returns an ifmatch Client with default options whose
-// requests are counted.
-func newLighttpdClient(t *testing.T) (*ifmatch.Client, *counter) {
-	cnt := newCounter(loopbackTransport(t))
-	return ifmatch.New(&ifmatch.Options{HTTPClient: &http.Client{Transport: cnt}}), cnt
-}
 
 // create writes the first version of a document through c.
 func create(t *testing.T, ctx context.Context, c *ifmatch.Client, url string, doc []byte) {
@@ -80,20 +54,6 @@ func wantDoc(t *testing.T, ctx context.Context, hc *http.Client, url string, wan
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("server holds %v, want %v", got, want)
 	}
-}
-
-func TestLighttpdCreateTwiceConflicts(t *testing.T) {
-	ctx := testContext(t)
-	url := lighttpdDoc(t)
-	a, _ := newLighttpdClient(t)
-	b, _ := newLighttpdClient(t)
-	create(t, ctx, a, url, []byte(`{"owner":"a"}`))
-
-	for name, c := range map[string]*ifmatch.Client{"same client": a, "other client": b} {
-		_, err := c.Create(ctx, url, []byte(`{"owner":"b"}`))
-		wantConflict(t, "second Create by "+name, err, http.StatusPreconditionFailed)
-	}
-	wantDoc(t, ctx, plainClient(t), url, map[string]any{"owner": "a"})
 }
 
 func TestLighttpdChanges(t *testing.T) {
@@ -153,8 +113,8 @@ func TestLighttpdChanges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testContext(t)
-			url := lighttpdDoc(t)
-			c, cnt := newLighttpdClient(t)
+			url := lighttpd.doc(t)
+			c, cnt := lighttpd.client(t)
 			create(t, ctx, c, url, []byte(`{"n":1,"tags":["a"],"keep":true}`))
 			if err := tt.change(ctx, c, url); err != nil {
 				t.Fatalf("%s: %v", tt.name, err)
@@ -165,18 +125,6 @@ func TestLighttpdChanges(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestLighttpdPatchTestFails(t *testing.T) {
-	ctx := testContext(t)
-	url := lighttpdDoc(t)
-	c, _ := newLighttpdClient(t)
-	create(t, ctx, c, url, []byte(`{"n":1}`))
-	_, err := c.Patch(ctx, url, []byte(`[{"op":"test","path":"/n","value":99},{"op":"replace","path":"/n","value":100}]`))
-	if !errors.Is(err, ifmatch.ErrTestFailed) || !errors.Is(err, ifmatch.ErrConflict) {
-		t.Fatalf("Patch with a failing test: err = %v, want ErrTestFailed and ErrConflict", err)
-	}
-	wantDoc(t, ctx, plainClient(t), url, map[string]any{"n": 1.0})
 }
 
 // An external writer commits between the Client's read and its write: the
@@ -227,8 +175,8 @@ func TestLighttpdRebasesOverExternalWriter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testContext(t)
-			url := lighttpdDoc(t)
-			c, cnt := newLighttpdClient(t)
+			url := lighttpd.doc(t)
+			c, cnt := lighttpd.client(t)
 			hc := plainClient(t)
 			create(t, ctx, c, url, []byte(`{"n":1}`))
 			if _, err := c.Get(ctx, url); err != nil {
@@ -249,8 +197,8 @@ func TestLighttpdRebasesOverExternalWriter(t *testing.T) {
 
 func TestLighttpdPutAfterExternalChangeRefused(t *testing.T) {
 	ctx := testContext(t)
-	url := lighttpdDoc(t)
-	c, _ := newLighttpdClient(t)
+	url := lighttpd.doc(t)
+	c, _ := lighttpd.client(t)
 	hc := plainClient(t)
 	create(t, ctx, c, url, []byte(`{"n":1}`))
 	if _, err := c.Get(ctx, url); err != nil {
@@ -278,8 +226,8 @@ func TestLighttpdPutAfterExternalChangeRefused(t *testing.T) {
 
 func TestLighttpdDeleteStaleRefused(t *testing.T) {
 	ctx := testContext(t)
-	url := lighttpdDoc(t)
-	c, _ := newLighttpdClient(t)
+	url := lighttpd.doc(t)
+	c, _ := lighttpd.client(t)
 	hc := plainClient(t)
 	create(t, ctx, c, url, []byte(`{"n":1}`))
 	externalPut(t, ctx, hc, url, []byte(`{"n":2}`))
@@ -331,7 +279,7 @@ func incrementAtRandom(url string) func(context.Context, *ifmatch.Client) error 
 func TestLighttpdCounter(t *testing.T) {
 	const clients, perClient = 16, 50
 	ctx := testContext(t)
-	url := lighttpdDoc(t)
+	url := lighttpd.doc(t)
 	hc := plainClient(t)
 	externalPut(t, ctx, hc, url, []byte(`{"n":0}`))
 
