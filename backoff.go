@@ -41,7 +41,6 @@ var _ Backoff = (*backoff.ExponentialBackOff)(nil)
 // matches context.DeadlineExceeded), and with the context's error when the
 // context is cancelled.
 func (l *loop) wait(ctx context.Context, x *exchange) error {
-	cfg := &l.c.cfg
 	if l.policy.spent(l.rounds) {
 		return l.conflictErr(x, nil)
 	}
@@ -52,19 +51,43 @@ func (l *loop) wait(ctx context.Context, x *exchange) error {
 	if l.policy.adaptive {
 		d = l.c.heat.conflicted(l.t.key, l.rounds, l.rtt, time.Since(l.start), d)
 	}
+	return l.pause(ctx, x, d, "ifmatch: conflict, backing off", nil)
+}
+
+// pause is every wait of the conflict loop (a backoff, a lock, a weak ETag
+// turning strong). It ends the call with a *ConflictError when the wait
+// would end past MaxElapsed, or past the context's (or group's) deadline,
+// the error then also matching context.DeadlineExceeded; otherwise it
+// reports the wait (a Debug record, OnConflict) and sleeps it, returning
+// the context's error if the context is cancelled meanwhile. cause, if
+// set, says why the call would end (a weak tag that stayed weak).
+func (l *loop) pause(ctx context.Context, x *exchange, d time.Duration, msg string, cause func() error) error {
+	ending := func(deadline bool) error {
+		var err error
+		if cause != nil {
+			err = cause()
+		}
+		if deadline {
+			err = pastDeadline(err)
+		}
+		return l.conflictErr(x, err)
+	}
 	now := time.Now()
 	if l.policy.overBudget(l.start, now.Add(d)) {
-		return l.conflictErr(x, nil)
+		return ending(false)
 	}
 	deadline := ctx.Deadline
 	if l.deadline != nil {
 		deadline = l.deadline
 	}
 	if dl, ok := deadline(); ok && !now.Add(d).Before(dl) {
-		return l.conflictErr(x, context.DeadlineExceeded)
+		return ending(true)
 	}
+	cfg := &l.c.cfg
+	// Debug: with many writers conflicts are routine, and Info would drown
+	// the log.
 	if cfg.Logger.Enabled(ctx, slogDebug) {
-		cfg.Logger.LogAttrs(ctx, slogDebug, "ifmatch: conflict, backing off", attrMethod(l.method),
+		cfg.Logger.LogAttrs(ctx, slogDebug, msg, attrMethod(l.method),
 			attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
 	}
 	if cfg.OnConflict != nil {
@@ -77,11 +100,27 @@ func (l *loop) wait(ctx context.Context, x *exchange) error {
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		if cause := context.Cause(ctx); ctx.Err() == context.DeadlineExceeded {
-			return l.conflictErr(x, cause)
+		if ctx.Err() == context.DeadlineExceeded {
+			return ending(true)
 		}
 		return ended(ctx, l.method, l.t.url)
 	case <-timer.C:
 		return nil
 	}
 }
+
+// pastDeadline makes cause (nil: none) match context.DeadlineExceeded too.
+func pastDeadline(cause error) error {
+	if cause == nil {
+		return context.DeadlineExceeded
+	}
+	return &deadlineError{cause}
+}
+
+// deadlineError is a cause that the context's deadline cut short.
+type deadlineError struct{ cause error }
+
+func (e *deadlineError) Error() string {
+	return e.cause.Error() + ": " + context.DeadlineExceeded.Error()
+}
+func (e *deadlineError) Unwrap() []error { return []error{e.cause, context.DeadlineExceeded} }

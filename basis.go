@@ -46,7 +46,9 @@ func (b basis) pinned() bool { return b.origin == fromScope || b.origin == fromC
 
 // basisFor returns the version a write to t carries. replace is true for
 // Put and Delete; doc is the document a Put sends (nil otherwise). ok is
-// false when no version is known.
+// false when no version is known; for a rebased change (replace false)
+// without a caller's or scope's version it is false too, and the loop takes
+// the newest version when it builds the write.
 func (c *Client) basisFor(ctx context.Context, t *target, replace bool, doc []byte) (basis, bool) {
 	if v := c.callerVersion(t, doc); v != "" {
 		return basis{snapshot: snapshot{etag: v, body: c.documentAt(ctx, t, v)}, origin: fromCaller}, true
@@ -60,8 +62,10 @@ func (c *Client) basisFor(ctx context.Context, t *target, replace bool, doc []by
 		s, ok := c.cache.getRead(t.key, t.all)
 		return basis{snapshot: s, origin: fromRead}, ok
 	}
-	s, ok := c.cache.get(t.key, t.all)
-	return basis{snapshot: s, origin: fromLatest}, ok
+	// A rebased change reads the newest version where it builds its write
+	// (current, in the loop): reading it here too would cost a cache look-up
+	// on every write and count it twice in Stats.
+	return basis{origin: fromLatest}, false
 }
 
 // callerVersion is the version the caller gave for this call, "" if none.

@@ -57,10 +57,7 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 		return
 	}
 	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
-		for _, m := range ms {
-			m.state.CompareAndSwap(stInFlight, stWaiting)
-		}
-		next, err := l.refresh(ctx, x, true)
+		next, err := l.refreshGroup(ctx, x, ms)
 		if err != nil {
 			return nil, err
 		}

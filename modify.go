@@ -131,13 +131,6 @@ func objectDiff(a, b map[string]any) map[string]any {
 	return out
 }
 
-// marshalNoEscape is json.Marshal without HTML escaping, as RFC 8259 JSON.
-func marshalNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+// marshalNoEscape is json.Marshal without HTML escaping, as RFC 8259 JSON
+// (merge3.Marshal, shared with the three-way merge).
+func marshalNoEscape(v any) ([]byte, error) { return merge3.Marshal(v) }

@@ -37,6 +37,16 @@ func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (base, e
 	return l.settleWeak(ctx, x, l.version, next, needBody)
 }
 
+// refreshGroup is refresh for a group's write: its members' changes were
+// refused, so they are waiting again (a caller that leaves now is told its
+// change was not applied) until the write is rebuilt.
+func (l *loop) refreshGroup(ctx context.Context, x *exchange, ms []*member) (base, error) {
+	for _, m := range ms {
+		m.state.CompareAndSwap(stInFlight, stWaiting)
+	}
+	return l.refresh(ctx, x, true)
+}
+
 // moved checks that the version did move since the write that met x, and
 // ends the call when it did not: a 409 with an unchanged version is a
 // conflict about content, a 422 a refusal of the change itself, and a 412

@@ -124,10 +124,7 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 		return rest, nil
 	}
 	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
-		for _, m := range ms {
-			m.state.CompareAndSwap(stInFlight, stWaiting)
-		}
-		next, err := l.refresh(ctx, x, true)
+		next, err := l.refreshGroup(ctx, x, ms)
 		if err != nil {
 			return nil, err
 		}

@@ -252,3 +252,22 @@ func decrementViaDo(c *ifmatch.Client, url string) error {
 	}
 	return errors.New("no commit in 1000 attempts")
 }
+
+// Deciding the version looks the cache up once per write: Stats counts
+// each look-up, so a write that read it twice would show twice the hits.
+func TestOneCacheLookupPerWrite(t *testing.T) {
+	ctx := context.Background()
+	_, url := setup(t, mockserver.Options{}, `{"n":0}`)
+	c := newClient(t, ifmatch.Options{})
+	if _, err := c.Get(ctx, url); err != nil { // a miss
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := c.MergePatch(ctx, url, []byte(`{"n":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Stats(); s.CacheHits != 3 || s.CacheMisses != 1 {
+		t.Errorf("cache hits %d, misses %d; want 3 and 1: one look-up per write", s.CacheHits, s.CacheMisses)
+	}
+}

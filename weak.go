@@ -83,29 +83,15 @@ func (l *loop) waitStrong(ctx context.Context, x *exchange, etag string) error {
 		w.tag, w.since = etag, now
 	}
 	d := weakWait(w.waits, now.Sub(l.start))
-	if !l.fits(ctx, now, d) {
-		l.version = etag
-		return l.conflictErr(x, l.weakCause(now))
+	err := l.pause(ctx, x, d, "ifmatch: weak ETag refused, waiting for it to turn strong",
+		func() error { return l.weakCause(time.Now()) })
+	if ce, ok := err.(*ConflictError); ok {
+		ce.ETag = etag
 	}
-	w.waits++
-	cfg := &l.c.cfg
-	// Debug, as for conflicts: with many writers of a weak-ETag server,
-	// every write waits once, and Info would drown the log.
-	if cfg.Logger.Enabled(ctx, slogDebug) {
-		cfg.Logger.LogAttrs(ctx, slogDebug, "ifmatch: weak ETag refused, waiting for it to turn strong", attrMethod(l.method),
-			attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
+	if err == nil {
+		w.waits++
 	}
-	if cfg.OnConflict != nil {
-		cfg.OnConflict(ctx, ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ended(ctx, l.method, l.t.url)
-	case <-timer.C:
-		return nil
-	}
+	return err
 }
 
 // weakWait is the wait before the n-th look (from 0) at a weak tag, for a
@@ -117,20 +103,6 @@ func weakWait(n int, age time.Duration) time.Duration {
 	limit := time.Duration(float64(weakWaitMax) * float64(weakAging) / float64(weakAging+max(age, 0)))
 	d = max(min(d, limit), weakWaitFirst)
 	return d/2 + rand.N(d/2+1)
-}
-
-// fits reports whether a wait of d from now ends within the call's budget:
-// MaxElapsed and the context's (or the group's) deadline.
-func (l *loop) fits(ctx context.Context, now time.Time, d time.Duration) bool {
-	if l.policy.overBudget(l.start, now.Add(d)) {
-		return false
-	}
-	deadline := ctx.Deadline
-	if l.deadline != nil {
-		deadline = l.deadline
-	}
-	dl, ok := deadline()
-	return !ok || now.Add(d).Before(dl)
 }
 
 // weakCause is why a call waiting on weak tags ends: ErrETagRejected when

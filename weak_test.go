@@ -159,6 +159,10 @@ func TestWeakETagThatStaysWeak(t *testing.T) {
 				if !errors.Is(err, ifmatch.ErrETagRejected) || !errors.Is(err, ifmatch.ErrConflict) {
 					t.Fatalf("err = %v, want ErrETagRejected", err)
 				}
+				if byDeadline := tt.timeout > 0; errors.Is(err, context.DeadlineExceeded) != byDeadline {
+					t.Errorf("err = %v: matches context.DeadlineExceeded %v, want %v (ended by the context's deadline)",
+						err, !byDeadline, byDeadline)
+				}
 				for _, want := range []string{`W/"t1"`, "strongly", "MaxElapsed", "weak window"} {
 					if !strings.Contains(err.Error(), want) {
 						t.Errorf("message %q lacks %q", err, want)

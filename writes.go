@@ -77,28 +77,22 @@ func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (re
 // [ErrInvalidChange] before anything is sent. With [ApplyLocally] (the
 // default) the patched document is PUT; with [SendPatch] the patch is sent
 // with PATCH.
-func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...CallOption) (resp *Response, err error) {
-	ctx, end := c.startCall(ctx, "Patch", c.patchMethod(), url)
-	defer func() { endCall(end, resp, err) }()
-	t, err := c.target(url, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkSize(patch); err != nil {
-		return nil, err
-	}
-	p, err := c.newJSONPatch(patch)
-	if err != nil {
-		return nil, err
-	}
-	return c.writeChange(ctx, t, p, patch, contentJSONPatch)
+func (c *Client) Patch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+	return c.patchCall(ctx, "Patch", url, patch, opts, contentJSONPatch, func(raw []byte) (change, error) { return c.newJSONPatch(raw) })
 }
 
 // MergePatch applies an RFC 7396 merge patch, rebased on conflict like
 // Patch. A patch that is not JSON is [ErrInvalidChange] before anything is
 // sent.
-func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts ...CallOption) (resp *Response, err error) {
-	ctx, end := c.startCall(ctx, "MergePatch", c.patchMethod(), url)
+func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts ...CallOption) (*Response, error) {
+	return c.patchCall(ctx, "MergePatch", url, patch, opts, contentMergePatch, func(raw []byte) (change, error) { return newMergePatch(raw) })
+}
+
+// patchCall is Patch and MergePatch: the patch is checked and decoded
+// before anything is sent, then written as a change rebased on conflict.
+func (c *Client) patchCall(ctx context.Context, name, url string, patch []byte, opts []CallOption, kind string,
+	decode func([]byte) (change, error)) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, name, c.patchMethod(), url)
 	defer func() { endCall(end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
@@ -107,11 +101,11 @@ func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts 
 	if err := c.checkSize(patch); err != nil {
 		return nil, err
 	}
-	p, err := newMergePatch(patch)
+	p, err := decode(patch)
 	if err != nil {
 		return nil, err
 	}
-	return c.writeChange(ctx, t, p, patch, contentMergePatch)
+	return c.writeChange(ctx, t, p, patch, kind)
 }
 
 // Update reads the current document, passes it to mutate and PUTs what
