@@ -55,13 +55,20 @@ func (l *loop) judge(r *request, x *exchange, err error) meaning {
 		// sent before. Never rebase it (it may commit yet): wait and send
 		// the same key again, which replays its outcome.
 		return pending
-	case isConflict(x.status) || (x.status == http.StatusUnprocessableEntity && r.patch):
+	case refusedVersion(r, x):
 		if l.ambig {
 			return lost
 		}
 		return stale
 	}
 	return refused
+}
+
+// refusedVersion reports whether the answer x refuses the version the
+// write r carries, or may: a version conflict, or a 422 to a patch (a
+// failed test on a newer version, as Kubernetes answers).
+func refusedVersion(r *request, x *exchange) bool {
+	return isConflict(x.status) || (x.status == http.StatusUnprocessableEntity && r.patch)
 }
 
 // isConflict reports whether a write's answer is a version conflict.

@@ -26,6 +26,7 @@ type Client struct {
 	once  sync.Once
 	cfg   config
 	cache *etagCache
+	reads *readLedger // which versions reads handed out (reads.go)
 	lanes lanes
 	heat  contention
 	stats counters
@@ -70,6 +71,7 @@ func (c *Client) ready() {
 func (c *Client) setup(o Options) {
 	c.cfg = o.resolve()
 	c.cache = newETagCache(c.cfg.CacheEntries, c.cfg.CacheBytes)
+	c.reads = newReadLedger(c.cfg.CacheEntries)
 	c.retryLog = slogLeveled{c.cfg.Logger}
 	switch c.cfg.httpClient.Transport.(type) {
 	case nil, *http.Transport:
@@ -92,7 +94,7 @@ type Response struct {
 // included), ErrTooLarge, the context's error.
 func (c *Client) Get(ctx context.Context, url string, opts ...CallOption) (resp *Response, err error) {
 	ctx, end := c.startCall(ctx, "Get", http.MethodGet, url)
-	defer func() { endCall(end, resp, err) }()
+	defer func() { c.endCall(ctx, end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -114,24 +116,36 @@ func (c *Client) Get(ctx context.Context, url string, opts ...CallOption) (resp 
 	}
 	switch {
 	case x.status == http.StatusNotModified && ok && cached.body != nil:
-		c.cache.putRead(t.key, cached, x.header.Values("Vary"), t.all)
-		learned(ctx, t, cached)
+		c.handedOut(ctx, t, cached, x.header)
 		return &Response{StatusCode: http.StatusOK, Header: x.header, Body: cloneBytes(cached.body), ETag: cached.etag}, nil
 	case x.status >= 200 && x.status < 300:
-		v := c.versionOf(x.header, x.body)
-		if v == "" {
-			c.cache.forget(t.key)
-		} else {
-			s := snapshot{etag: v, body: x.body}
-			c.cache.putRead(t.key, s, x.header.Values("Vary"), t.all)
-			learned(ctx, t, s)
+		if err := checkDocument(x.header, x.body); err != nil {
+			c.forget(t)
+			return nil, opErr(http.MethodGet, t.url, err)
 		}
-		return &Response{StatusCode: x.status, Header: x.header, Body: cloneBytes(x.body), ETag: v}, nil
+		s := snapshot{etag: c.versionOf(x.header, x.body), body: x.body}
+		c.handedOut(ctx, t, s, x.header)
+		return &Response{StatusCode: x.status, Header: x.header, Body: cloneBytes(x.body), ETag: s.etag}, nil
 	}
-	if x.status == http.StatusNotFound || x.status == http.StatusGone {
-		c.cache.forget(t.key)
-	}
+	c.gone(t, x.status)
 	return nil, newResponseError(http.MethodGet, t.safeURL(), x)
+}
+
+// handedOut records what a read (Get, a GET through Do) gave its caller:
+// the version a Put or Delete of the caller's may be based on, in the
+// call's scope, or else in the cache and the read ledger (reads.go). An
+// answer without a version forgets the resource: never assume one.
+func (c *Client) handedOut(ctx context.Context, t *target, s snapshot, h http.Header) {
+	if s.etag == "" {
+		c.forget(t)
+		return
+	}
+	c.cache.putRead(t.key, s, h.Values("Vary"), t.all)
+	if sc := scopeOf(ctx); sc != nil {
+		sc.put(t.key, s)
+		return
+	}
+	c.reads.handedOut(t.key, s.etag)
 }
 
 // CloseIdleConnections closes the idle connections of the *http.Client the

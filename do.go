@@ -2,7 +2,7 @@ package ifmatch
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,11 +48,8 @@ func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
 		}
 		return nil, fmt.Errorf("ifmatch: Do: the request has no URL: %w", ErrInvalidChange)
 	}
-	if c.cfg.Tracer != nil {
-		ctx, end := c.startCall(req.Context(), "Do", req.Method, req.URL.String())
-		req = req.WithContext(ctx)
-		defer func() { endDo(end, resp, err) }()
-	}
+	ctx, end := c.startCall(req.Context(), "Do", req.Method, req.URL.String())
+	defer func() { c.endDo(ctx, end, resp, err) }()
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := readCapped(req.Body, c.cfg.MaxBodyBytes, req.ContentLength)
@@ -62,8 +59,23 @@ func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
 		}
 		body = b
 	}
+	w, err := c.doWrite(ctx, req, body)
+	if err != nil {
+		return nil, err
+	}
+	if w.kind == kindRaw && isSafeMethod(w.req.method) {
+		return c.doRead(ctx, req, w.t, w.req)
+	}
+	out, err := c.write(ctx, w)
+	return doResult(req, out, err)
+}
+
+// doWrite describes the request req (body read) as a write for the
+// pipeline: what ifmatch can version and rebase, and what it must send as
+// it is.
+func (c *Client) doWrite(ctx context.Context, req *http.Request, body []byte) (*write, error) {
 	url := req.URL.String()
-	opts := callOptionsOf(req.Context())
+	opts := callOptionsOf(ctx)
 	for k, vs := range req.Header {
 		for _, v := range vs {
 			opts = append(opts, WithHeader(k, v))
@@ -73,108 +85,46 @@ func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx := req.Context()
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	ifNoneMatch := req.Header.Get("If-None-Match") != ""
-	versioned := method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
-	headerMode := c.cfg.VersionField == ""
-
-	if method == http.MethodPatch && !ifNoneMatch && t.ifMatch == "" && headerMode {
-		if ch, ct := c.patchOf(req.Header, body); ch != nil {
-			b, _ := c.basisFor(ctx, t, false, nil)
-			ch, err := c.guard(ctx, t, b, ch, method)
-			if err == nil {
-				t.header.Del("Content-Type")
-				if !b.pinned() {
-					b = basis{}
-				}
-				var resp *Response
-				resp, err = c.sendPatch(ctx, t, b, ch, body, ct)
-				return doResult(req, resp, err)
-			}
-			c.account(err)
-			return doResult(req, nil, err)
-		}
-	}
-
-	if method == http.MethodPut && !ifNoneMatch && t.ifMatch == "" && c.cfg.ThreeWayPut && headerMode && json.Valid(body) {
-		if b, ok := c.basisFor(ctx, t, true, body); ok && b.body != nil {
+	own := req.Header.Get("If-None-Match") != "" || t.ifMatch != "" || c.cfg.VersionField != ""
+	if method == http.MethodPatch && !own {
+		if ch, kind := c.patchOf(req.Header, body); ch != nil {
 			t.header.Del("Content-Type")
-			resp, err := c.submit(ctx, t, &threeWayChange{base: b.body, ours: body, resolve: c.cfg.Resolve})
-			return doResult(req, resp, err)
+			return &write{kind: kindChange, t: t, change: ch, patch: body, media: kind, do: true}, nil
 		}
 	}
-
 	r := &request{method: method, url: url, header: t.header.Clone(), body: body, raw: true}
-	if versioned && !ifNoneMatch && headerMode {
-		if b, ok := c.basisFor(ctx, t, true, body); ok {
-			r.header.Set("If-Match", b.etag) // the caller's own, if it gave one
-		}
+	if v := req.Header.Get("If-Match"); v != "" {
+		r.header.Set("If-Match", v) // the caller's own, never replaced
+	} else if t.ifMatch != "" && (method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete) {
+		r.header.Set("If-Match", t.ifMatch) // IfMatch, through WithCallOptions
 	}
-	r.conditional = r.header.Get("If-Match") != "" || ifNoneMatch
-	if isSafeMethod(method) {
-		return c.doRead(req, t, r)
+	r.conditional = r.header.Get("If-Match") != "" || req.Header.Get("If-None-Match") != ""
+	if (method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete) && !own {
+		return &write{kind: kindReplace, t: t, req: r, do: true}, nil
 	}
-	return c.doWrite(req, t, r)
+	return &write{kind: kindRaw, t: t, req: r, do: true}, nil
 }
 
-// doRead sends a safe request and learns the version a GET returns.
-func (c *Client) doRead(req *http.Request, t *target, r *request) (*http.Response, error) {
-	ctx := req.Context()
+// doRead sends a safe request and hands out the version a GET returns.
+// Do returns any answer, JSON or not; only a JSON document is cached.
+func (c *Client) doRead(ctx context.Context, req *http.Request, t *target, r *request) (*http.Response, error) {
 	x, err := c.send(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	if x.status >= 200 && x.status < 300 && r.method == http.MethodGet {
-		if v := c.versionOf(x.header, x.body); v != "" {
-			s := snapshot{etag: v, body: x.body}
-			c.cache.putRead(t.key, s, x.header.Values("Vary"), t.all)
-			learned(ctx, t, s)
+		s := snapshot{etag: c.versionOf(x.header, x.body), body: x.body}
+		if checkDocument(x.header, x.body) != nil {
+			s.body = nil
 		}
+		c.handedOut(ctx, t, s, x.header)
 	}
-	if x.status == http.StatusNotFound || x.status == http.StatusGone {
-		c.cache.forget(t.key)
-	}
+	c.gone(t, x.status)
 	return httpResponse(req, x.status, x.header, x.body), nil
-}
-
-// doWrite sends a write as it is, through the conflict loop's answer
-// classification: a stale answer is the caller's to handle (returned as a
-// response), except a 428 to a request without precondition, which is sent
-// again with the current version.
-func (c *Client) doWrite(req *http.Request, t *target, r *request) (*http.Response, error) {
-	ctx := req.Context()
-	l := c.newLoop(t, r.method)
-	l.version = r.header.Get("If-Match")
-	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
-		c.cache.forget(t.key)
-		if x.status != http.StatusPreconditionRequired || r.conditional || c.cfg.VersionField != "" {
-			return nil, nil
-		}
-		next, err := l.refresh(ctx, x, false)
-		if err != nil {
-			return nil, err
-		}
-		l.version = next.etag
-		again := &request{method: r.method, url: r.url, header: r.header.Clone(), body: r.body, raw: true, conditional: true}
-		again.header.Set("If-Match", next.etag)
-		return again, nil
-	})
-	if err == nil && x.status >= 200 && x.status < 300 {
-		var sent []byte
-		if r.method == http.MethodPut {
-			sent = r.body
-		}
-		learned(ctx, t, c.learnWrite(t, r.method, sent, x))
-	}
-	if err == nil {
-		return httpResponse(req, x.status, x.header, x.body), nil
-	}
-	c.account(err)
-	return doResult(req, nil, err)
 }
 
 // doResult turns a call's result into Do's: answers as responses,

@@ -82,9 +82,7 @@ func (c *Client) commit(ctx context.Context, t *target, lane laneKey, m *member,
 		return nil, ended(ctx, m.method, t.url)
 	}
 	if c.cfg.NoGroupCommit {
-		c.courtesy(ctx, t)
-		c.writeSafely(ctx, t, []*member{m}, nil, write)
-		return m.wait(c, t)
+		return c.alone(ctx, t, m, write)
 	}
 	if !c.lanes.join(lane, m) {
 		return m.wait(c, t)
@@ -97,6 +95,17 @@ func (c *Client) commit(ctx context.Context, t *target, lane laneKey, m *member,
 	if ms := c.lanes.take(lane, true); ms != nil {
 		go c.runLane(t, lane, ms, write)
 	}
+	return m.wait(c, t)
+}
+
+// alone writes m's change in a write of its own, in the caller's
+// goroutine.
+func (c *Client) alone(ctx context.Context, t *target, m *member, write groupWriter) (*Response, error) {
+	if ctx.Err() != nil {
+		return nil, ended(ctx, m.method, t.url)
+	}
+	c.courtesy(ctx, t)
+	c.writeSafely(ctx, t, []*member{m}, nil, write)
 	return m.wait(c, t)
 }
 
@@ -149,17 +158,18 @@ func (c *Client) runLane(t *target, lane laneKey, ms []*member, write groupWrite
 
 // group is the context of one shared write: it keeps the values of the
 // first caller's context but not its cancellation, and ends only when every
-// caller in the group has left.
+// caller in the group has left, for the reason the last one left (its
+// deadline, say), so that errors match what its callers' contexts say.
 type group struct {
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	live   atomic.Int64
 	stops  []func() bool
 }
 
 func newGroup(first context.Context) *group {
 	g := &group{}
-	g.ctx, g.cancel = context.WithCancel(context.WithoutCancel(first))
+	g.ctx, g.cancel = context.WithCancelCause(context.WithoutCancel(first))
 	return g
 }
 
@@ -168,7 +178,7 @@ func (g *group) add(ms []*member) {
 		g.live.Add(1)
 		g.stops = append(g.stops, context.AfterFunc(m.ctx, func() {
 			if g.live.Add(-1) == 0 {
-				g.cancel()
+				g.cancel(context.Cause(m.ctx))
 			}
 		}))
 	}
@@ -178,5 +188,5 @@ func (g *group) close() {
 	for _, stop := range g.stops {
 		stop()
 	}
-	g.cancel()
+	g.cancel(context.Canceled)
 }

@@ -11,7 +11,7 @@ import (
 // Writes applied here (PatchStrategy ApplyLocally, Update, Modify,
 // ThreeWayPut): each caller's change is applied to the current document
 // and the result PUT with the version it was built on. Several callers'
-// changes can share one PUT (group commit, see member.go); a single call is
+// changes can share one PUT (group commit, see groupcommit.go); a single call is
 // a group of one.
 
 // writeLocal runs the conflict loop for a group of changes to one
@@ -20,7 +20,6 @@ import (
 func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more func() []*member) {
 	l := c.newLoop(t, http.MethodPut)
 	l.deadline = func() (time.Time, bool) { return latestDeadline(ms) }
-	c.stats.writes.Add(int64(len(ms)))
 	b, err := c.current(ctx, t, true)
 	if err != nil {
 		deliverAll(ms, nil, err)
@@ -68,9 +67,7 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 		if more != nil {
 			// Newcomers join only a write that will be sent: a caller never
 			// hears about a write its change was not part of.
-			joined := more()
-			c.stats.writes.Add(int64(len(joined)))
-			ms = append(ms, joined...)
+			ms = append(ms, more()...)
 		}
 		return build()
 	})
@@ -78,15 +75,8 @@ func (c *Client) writeLocal(ctx context.Context, t *target, ms []*member, more f
 	case err != nil:
 		deliverAll(ms, nil, err)
 	case x.status >= 200 && x.status < 300:
-		s := c.learnWrite(t, r.method, r.body, x)
-		body := committedBody(s, r, x) // a copy of its own
-		for i, m := range ms {
-			h, b := x.header, body
-			if i < len(ms)-1 { // every caller gets copies it may modify
-				h, b = h.Clone(), bytes.Clone(b)
-			}
-			m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: s.etag}, nil)
-		}
+		s := c.finish(t, r, x, nil, contexts(ms)...)
+		answerAll(ms, x, s.etag, committedBody(s, r, x))
 	}
 }
 
@@ -138,11 +128,7 @@ func (c *Client) applyAll(l *loop, b base, ms []*member) (doc []byte, live []*me
 			f.m.deliver(&Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: bytes.Clone(b.body), ETag: b.etag}, nil)
 			continue
 		}
-		err := l.changeErr(nil, f.err)
-		if ce, ok := err.(*ConflictError); ok {
-			ce.Attempts = int(f.m.attempts.Load())
-		}
-		f.m.deliver(nil, err)
+		f.m.deliver(nil, l.changeErr(nil, f.err))
 	}
 	return doc, live, false
 }

@@ -73,17 +73,17 @@ func (l *loop) drive(ctx context.Context, r *request, onStale func(x *exchange) 
 		case unanswered:
 			return r, x, err
 		default: // refused
-			if x.status == http.StatusNotFound || x.status == http.StatusGone {
-				l.c.cache.forget(l.t.key)
-			}
+			l.c.gone(l.t, x.status)
 			return r, x, l.failed(x)
 		}
 	}
 }
 
-// record notes what one send did.
+// record notes what one send did. Every answer that refused the
+// write's version (refusedVersion) or a lock counts as a conflict in
+// Stats, whatever the loop then makes of it.
 func (l *loop) record(r *request, x *exchange) {
-	if isConflict(x.status) || x.status == http.StatusLocked {
+	if refusedVersion(r, x) || x.status == http.StatusLocked {
 		l.c.stats.conflicts.Add(1)
 	}
 	l.rounds++
@@ -158,14 +158,3 @@ func (l *loop) response(x *exchange, etag string, body []byte) *Response {
 	return &Response{StatusCode: x.status, Header: x.header, Body: body, ETag: etag, Attempts: l.sent}
 }
 
-// account counts the error a call returns to its caller, so that Stats
-// counts what callers see.
-func (c *Client) account(err error) {
-	switch {
-	case err == nil:
-	case errors.Is(err, ErrOutcomeUnknown):
-		c.stats.outcomeUnknown.Add(1)
-	case errors.Is(err, ErrConflict):
-		c.stats.conflictErrors.Add(1)
-	}
-}

@@ -45,8 +45,12 @@ func (m *member) deliver(resp *Response, err error) {
 			return
 		}
 		if m.state.CompareAndSwap(s, stDone) {
+			// Attempts count the requests that carried this change.
 			if resp != nil {
 				resp.Attempts = int(m.attempts.Load())
+			}
+			if ce, ok := err.(*ConflictError); ok {
+				ce.Attempts = int(m.attempts.Load())
 			}
 			m.done <- result{resp, err}
 			return
@@ -97,7 +101,6 @@ func (m *member) wait(c *Client, t *target) (*Response, error) {
 	if p, ok := r.err.(*panicError); ok {
 		panic(p.value)
 	}
-	c.account(r.err)
 	return r.resp, r.err
 }
 

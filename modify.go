@@ -21,13 +21,13 @@ import (
 func Modify[T any](ctx context.Context, c *Client, url string, mutate func(*T) error, opts ...CallOption) (_ *T, err error) {
 	ctx, end := c.startCall(ctx, "Modify", http.MethodPut, url)
 	var resp *Response
-	defer func() { endCall(end, resp, err) }()
+	defer func() { c.endCall(ctx, end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
 	}
 	m := &typedMutation[T]{mutate: mutate}
-	resp, err = c.writeChange(ctx, t, m, nil, "")
+	resp, err = c.write(ctx, &write{kind: kindChange, t: t, change: m})
 	if err != nil {
 		return nil, err
 	}

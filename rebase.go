@@ -21,7 +21,7 @@ const rejectLimit = 4
 // context ends.
 func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (base, error) {
 	c := l.c
-	c.cache.forget(l.t.key)
+	c.forget(l.t)
 	if err := l.wait(ctx, x); err != nil {
 		return base{}, err
 	}
@@ -76,16 +76,3 @@ func (l *loop) moved(ctx context.Context, x *exchange, next base) error {
 	return nil
 }
 
-// committedBody is a successful write's document for its Response: what
-// learnWrite took for the committed document, else what was sent (never a
-// status body such as CouchDB's {"ok":true}). For a DELETE or a PATCH
-// whose answer is not the document, it is the answer's body as it came.
-func committedBody(s snapshot, r *request, x *exchange) []byte {
-	switch {
-	case s.body != nil:
-		return cloneBytes(s.body)
-	case r.method == http.MethodPut:
-		return cloneBytes(r.body)
-	}
-	return x.body
-}

@@ -40,6 +40,8 @@ type request struct {
 	conditional bool
 	// raw marks a request built by the caller (Do): sent as it is.
 	raw bool
+	// create marks Create's PUT (If-None-Match: *).
+	create bool
 	// patch marks a PATCH carrying a JSON Patch or merge patch, whose 422
 	// may be a failed test (see judge).
 	patch bool

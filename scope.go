@@ -3,6 +3,7 @@ package ifmatch
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // TrackVersions returns a context in which Client.Do remembers the version
@@ -31,6 +32,14 @@ type scopeKey struct{}
 type versionScope struct {
 	mu   sync.Mutex
 	seen map[cacheKey]snapshot
+	// conflicted and unknown record that a write in the scope ended with
+	// a version conflict (a *ConflictError, or a 409/412 answer Do
+	// returned) or with its outcome unknown: RetryOnConflict reads them,
+	// whatever error the caller's code made of the answer.
+	conflicted, unknown atomic.Bool
+	// hot is the resource of the last conflict, for RetryOnConflict's
+	// backoff.
+	hot atomic.Pointer[cacheKey]
 }
 
 func scopeOf(ctx context.Context) *versionScope {

@@ -1,7 +1,6 @@
 package ifmatch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -31,17 +30,10 @@ type sentPatch struct {
 // alone: its fields are checked against that version), else from the
 // newest version, shared with concurrent patches.
 func (c *Client) sendPatch(ctx context.Context, t *target, b basis, p change, raw []byte, contentType string) (*Response, error) {
-	c.stats.writes.Add(1)
-	sp := &sentPatch{change: p, raw: raw, contentType: contentType}
+	sp := &sentPatch{change: p, raw: raw, contentType: contentType, version: b.etag}
 	m := newMember(ctx, sp, http.MethodPatch)
 	if b.pinned() {
-		sp.version = b.etag
-		if ctx.Err() != nil {
-			return nil, ended(ctx, http.MethodPatch, t.url)
-		}
-		c.courtesy(ctx, t)
-		c.writeSafely(ctx, t, []*member{m}, nil, c.writePatches)
-		return m.wait(c, t)
+		return c.alone(ctx, t, m, c.writePatches)
 	}
 	lane := t.lane
 	lane.extra += "\x00PATCH " + contentType
@@ -88,14 +80,19 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 	all := ms
 	ms = nil
 	take(all)
+	// base is the document at l.version, when known: what proves that the
+	// answer is the patched document (finish.go).
 	l.version = first.version
+	var base []byte
 	if l.version == "" {
 		cur, err := c.current(ctx, t, false)
 		if err != nil {
 			deliverAll(ms, nil, err)
 			return rest, nil
 		}
-		l.version = cur.etag
+		l.version, base = cur.etag, cur.body
+	} else {
+		base = c.documentAt(ctx, t, l.version)
 	}
 	// build claims the members still waiting and returns their PATCH, or
 	// nil when none is left.
@@ -133,6 +130,7 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 			return nil, err
 		}
 		alone = append(alone, out...)
+		base = next.body
 		if len(kept) < len(ms) {
 			// Someone's patch explains the refusal: the others go on.
 			ms = kept
@@ -159,15 +157,8 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 	case err != nil:
 		deliverAll(ms, nil, err)
 	case x.status >= 200 && x.status < 300:
-		s := c.learnWrite(t, r.method, nil, x)
-		for i, m := range ms {
-			h, b := x.header, x.body
-			if i < len(ms)-1 { // every caller gets copies it may modify
-				h, b = h.Clone(), bytes.Clone(b)
-			}
-			learned(m.ctx, t, s)
-			m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: s.etag}, nil)
-		}
+		s := c.finish(t, r, x, base, contexts(ms)...)
+		answerAll(ms, x, s.etag, committedBody(s, r, x))
 	}
 	return rest, alone
 }
@@ -203,11 +194,7 @@ func (c *Client) recheck(l *loop, x *exchange, next base, ms []*member) (kept, a
 		if len(ms) == 1 {
 			return nil, nil, l.changeErr(x, aerr)
 		}
-		err := l.end(x, l.changeErr(x, aerr))
-		if ce, ok := err.(*ConflictError); ok {
-			ce.Attempts = int(m.attempts.Load())
-		}
-		m.deliver(nil, err)
+		m.deliver(nil, l.end(x, l.changeErr(x, aerr)))
 	}
 	return kept, alone, nil
 }

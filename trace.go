@@ -76,8 +76,10 @@ func (c *Client) startCall(ctx context.Context, name, method, url string) (conte
 
 func noEnd(int, int, error) {}
 
-// endCall ends a call from its Response.
-func endCall(end func(int, int, error), resp *Response, err error) {
+// endCall ends a call from its Response: the one place a call's error is
+// counted (account) and reported to the Tracer.
+func (c *Client) endCall(ctx context.Context, end func(int, int, error), resp *Response, err error) {
+	c.account(ctx, err)
 	if resp != nil {
 		end(resp.StatusCode, resp.Attempts, err)
 		return
@@ -85,8 +87,9 @@ func endCall(end func(int, int, error), resp *Response, err error) {
 	end(0, 0, err)
 }
 
-// endDo ends a Do call from its answer.
-func endDo(end func(int, int, error), resp *http.Response, err error) {
+// endDo ends a Do call from its answer, as endCall does.
+func (c *Client) endDo(ctx context.Context, end func(int, int, error), resp *http.Response, err error) {
+	c.account(ctx, err)
 	if resp != nil {
 		end(resp.StatusCode, 0, err)
 		return

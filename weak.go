@@ -1,6 +1,7 @@
 package ifmatch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -166,28 +167,36 @@ func (e *rejectedError) Error() string {
 // Unwrap returns ErrETagRejected.
 func (e *rejectedError) Unwrap() error { return ErrETagRejected }
 
-// strongAgain is called by writeOnce (Put, Delete: writes that are not
-// rebased) with the conflict answer x to r, a write built on version
-// *sent. A weak version refused by a server that compares strongly may not
-// have moved: it waits for the tag to turn strong and, if that is the
-// strong form of *sent (the same version, RFC 9110 section 8.8.3.2), makes
-// r carry it and reports true, so that the write is sent again. Otherwise,
-// or when the budget runs out, it reports false: the conflict stands.
-func (l *loop) strongAgain(ctx context.Context, r *request, x *exchange, sent *string) bool {
-	if x.status != http.StatusPreconditionFailed || !isWeak(*sent) || r.header.Get("If-Match") != *sent {
-		return false
+// strongAgain is called by sendOnce (writes that are not rebased) with
+// the conflict answer x to r, a write built on version l.version, the
+// document read at that version being read (nil if unknown). A weak
+// version refused by a server that compares strongly may not have moved:
+// it waits for the tag to turn strong. It reports true, with r now
+// carrying the strong tag, only when that is the strong form of the
+// version sent and the document is still the one read: a weak tag (size
+// and mtime, say) can hide a change, and only the content shows that the
+// write is still based on what its caller read (RFC 9110 section 8.8.1).
+// Otherwise the conflict stands (false). A tag that stays weak past the
+// budget ends the call: ErrETagRejected, or an error matching
+// context.DeadlineExceeded.
+func (l *loop) strongAgain(ctx context.Context, r *request, x *exchange, read []byte) (bool, error) {
+	sent := l.version
+	if x.status != http.StatusPreconditionFailed || !isWeak(sent) || r.header.Get("If-Match") != sent {
+		return false, nil
 	}
 	next, err := l.c.fetch(ctx, l.t, false)
-	for err == nil && next.etag == *sent {
+	for err == nil && next.etag == sent {
 		if err = l.waitStrong(ctx, x, next.etag); err == nil {
 			next, err = l.c.fetch(ctx, l.t, false)
 		}
 	}
-	strong := strings.TrimPrefix(*sent, "W/")
-	if err != nil || next.etag != strong {
-		return false
+	if err != nil {
+		return false, err
 	}
-	r.header.Set("If-Match", strong)
-	*sent = strong
-	return true
+	if next.etag != strings.TrimPrefix(sent, "W/") || read == nil || !bytes.Equal(next.body, read) {
+		return false, nil
+	}
+	r.header.Set("If-Match", next.etag)
+	l.version = next.etag
+	return true, nil
 }

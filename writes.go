@@ -2,8 +2,6 @@ package ifmatch
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 )
 
@@ -14,16 +12,20 @@ import (
 // context's error.
 func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
 	ctx, end := c.startCall(ctx, "Create", http.MethodPut, url)
-	defer func() { endCall(end, resp, err) }()
-	t, r, err := c.documentWrite(url, body, opts)
+	defer func() { c.endCall(ctx, end, resp, err) }()
+	t, err := c.target(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.documentRequest(t, body)
 	if err != nil {
 		return nil, err
 	}
 	if c.cfg.VersionField == "" {
 		r.header.Set("If-None-Match", "*")
 	}
-	r.conditional = true
-	return c.writeOnce(ctx, t, r, "")
+	r.conditional, r.create = true, true
+	return c.write(ctx, &write{kind: kindCreate, t: t, req: r})
 }
 
 // Put replaces the version of a resource its caller read: the version
@@ -39,17 +41,16 @@ func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...Ca
 // Create, plus ErrNoVersion.
 func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
 	ctx, end := c.startCall(ctx, "Put", http.MethodPut, url)
-	defer func() { endCall(end, resp, err) }()
-	t, r, err := c.documentWrite(url, body, opts)
+	defer func() { c.endCall(ctx, end, resp, err) }()
+	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
 	}
-	if c.cfg.ThreeWayPut {
-		if b, ok := c.basisFor(ctx, t, true, body); ok && b.body != nil {
-			return c.submit(ctx, t, &threeWayChange{base: b.body, ours: r.body, resolve: c.cfg.Resolve})
-		}
+	r, err := c.documentRequest(t, body)
+	if err != nil {
+		return nil, err
 	}
-	return c.replace(ctx, t, r)
+	return c.write(ctx, &write{kind: kindReplace, t: t, req: r})
 }
 
 // Delete deletes the version of a resource its caller read, chosen as for
@@ -57,7 +58,7 @@ func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallO
 // returns [ErrNoVersion] and sends nothing.
 func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (resp *Response, err error) {
 	ctx, end := c.startCall(ctx, "Delete", http.MethodDelete, url)
-	defer func() { endCall(end, resp, err) }()
+	defer func() { c.endCall(ctx, end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func (c *Client) Delete(ctx context.Context, url string, opts ...CallOption) (re
 	if c.cfg.VersionField != "" && c.cfg.VersionParam == "" {
 		return nil, opErr(http.MethodDelete, t.url, &saying{"no version can be sent: with VersionField set, Delete needs Options.VersionParam to carry it", ErrUnversioned})
 	}
-	return c.replace(ctx, t, &request{method: http.MethodDelete, url: url, header: t.header.Clone()})
+	return c.write(ctx, &write{kind: kindReplace, t: t, req: &request{method: http.MethodDelete, url: url, header: t.header.Clone()}})
 }
 
 // Patch applies an RFC 6902 JSON Patch. On a conflict the same patch is
@@ -93,7 +94,7 @@ func (c *Client) MergePatch(ctx context.Context, url string, patch []byte, opts 
 func (c *Client) patchCall(ctx context.Context, name, url string, patch []byte, opts []CallOption, kind string,
 	decode func([]byte) (change, error)) (resp *Response, err error) {
 	ctx, end := c.startCall(ctx, name, c.patchMethod(), url)
-	defer func() { endCall(end, resp, err) }()
+	defer func() { c.endCall(ctx, end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
@@ -105,7 +106,7 @@ func (c *Client) patchCall(ctx context.Context, name, url string, patch []byte, 
 	if err != nil {
 		return nil, err
 	}
-	return c.writeChange(ctx, t, p, patch, kind)
+	return c.write(ctx, &write{kind: kindChange, t: t, change: p, patch: patch, media: kind})
 }
 
 // Update reads the current document, passes it to mutate and PUTs what
@@ -119,40 +120,30 @@ func (c *Client) patchCall(ctx context.Context, name, url string, patch []byte, 
 // goroutine, whichever goroutine ran it.
 func (c *Client) Update(ctx context.Context, url string, mutate func(current []byte) ([]byte, error), opts ...CallOption) (resp *Response, err error) {
 	ctx, end := c.startCall(ctx, "Update", http.MethodPut, url)
-	defer func() { endCall(end, resp, err) }()
+	defer func() { c.endCall(ctx, end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
 		return nil, err
 	}
-	return c.writeChange(ctx, t, mutation(mutate), nil, "")
+	return c.write(ctx, &write{kind: kindChange, t: t, change: mutation(mutate)})
 }
 
-// writeChange writes a change that is recomputed on each fresh version: a
-// patch (raw is its body, sent as it is under SendPatch) or a mutate
-// function (raw nil), guarded when the caller's reading fixes its version.
-func (c *Client) writeChange(ctx context.Context, t *target, ch change, raw []byte, contentType string) (*Response, error) {
-	b, _ := c.basisFor(ctx, t, false, nil)
-	if b.origin == fromScope && raw == nil {
-		// A function reads the fresh document itself: a scope need not fix
-		// its version. A version the caller gave does.
-		b.origin = fromLatest
-	}
-	method := http.MethodPut
-	if raw != nil {
-		method = c.patchMethod()
-	}
-	ch, err := c.guard(ctx, t, b, ch, method)
+// write runs w through the pipeline: plan (plan.go), then the conflict
+// loop of its strategy (drive, loop.go), whose commit finish (finish.go)
+// records. Every write goes through here, whichever door it came in by.
+func (c *Client) write(ctx context.Context, w *write) (*Response, error) {
+	c.stats.writes.Add(1)
+	p, err := c.plan(ctx, w)
 	if err != nil {
-		c.account(err)
 		return nil, err
 	}
-	if raw != nil && c.cfg.PatchStrategy == SendPatch {
-		if !b.pinned() {
-			b = basis{}
-		}
-		return c.sendPatch(ctx, t, b, ch, raw, contentType)
+	switch p.how {
+	case applyHere:
+		return c.submit(ctx, p.t, p.change)
+	case sendAsPatch:
+		return c.sendPatch(ctx, p.t, p.basis, p.change, p.patch, p.media)
 	}
-	return c.submit(ctx, t, ch)
+	return c.sendOnce(ctx, p)
 }
 
 // patchMethod is the method Patch and MergePatch write with.
@@ -167,27 +158,3 @@ const (
 	contentJSONPatch  = "application/json-patch+json"
 	contentMergePatch = "application/merge-patch+json"
 )
-
-// documentWrite validates a whole-document body and prepares its PUT.
-func (c *Client) documentWrite(url string, body []byte, opts []CallOption) (*target, *request, error) {
-	t, err := c.target(url, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := c.checkSize(body); err != nil {
-		return nil, nil, err
-	}
-	if !json.Valid(body) {
-		return nil, nil, opErr(http.MethodPut, url, fmt.Errorf("%w: the body is not valid JSON", ErrInvalidChange))
-	}
-	r := &request{method: http.MethodPut, url: url, header: t.header.Clone(), body: cloneBytes(body)}
-	r.header.Set("Content-Type", "application/json")
-	return t, r, nil
-}
-
-func (c *Client) checkSize(body []byte) error {
-	if c.cfg.MaxBodyBytes >= 0 && int64(len(body)) > c.cfg.MaxBodyBytes {
-		return fmt.Errorf("%w: %d bytes, more than MaxBodyBytes (%d)", ErrTooLarge, len(body), c.cfg.MaxBodyBytes)
-	}
-	return nil
-}
