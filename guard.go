@@ -57,7 +57,6 @@ func (c *Client) guard(ctx context.Context, t *target, b basis, ch change, metho
 			return nil, err
 		}
 		if fresh.etag != b.etag {
-			c.stats.conflictErrors.Add(1)
 			return nil, &ConflictError{Method: method, URL: t.safeURL(), ETag: fresh.etag,
 				Err: fmt.Errorf("%w: version %s is no longer current", ErrFieldsChanged, b.etag)}
 		}

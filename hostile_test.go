@@ -195,7 +195,7 @@ func TestNoCredentialsInErrorsOrLogs(t *testing.T) {
 		Header:      http.Header{"X-Api-Key": {"apikey-secret"}},
 		MaxAttempts: 3,
 	})
-	secretURL := strings.Replace(url, "http://", "http://user:pw-secret@", 1) + "/doc?token=tok-secret&page=2"
+	secretURL := strings.Replace(url, "http://", "http://user:pw-secret@", 1) + "/doc?token=tok-secret&page=2#frag-secret"
 	opts := []ifmatch.CallOption{
 		ifmatch.WithHeader("Authorization", "Bearer bearer-secret"),
 		ifmatch.WithHeader("Cookie", "session=cookie-secret"),

@@ -60,6 +60,7 @@ func (l *loop) drive(ctx context.Context, r *request, onStale func(x *exchange) 
 				return r, x, l.end(x, err)
 			}
 		case stale:
+			l.sawConflict(ctx, x)
 			next, err := onStale(x)
 			if err != nil {
 				return r, x, l.end(x, err)
@@ -157,4 +158,3 @@ func (l *loop) failed(x *exchange) error {
 func (l *loop) response(x *exchange, etag string, body []byte) *Response {
 	return &Response{StatusCode: x.status, Header: x.header, Body: body, ETag: etag, Attempts: l.sent}
 }
-

@@ -54,7 +54,6 @@ func (c *Client) sendOnce(ctx context.Context, p *plan) (*Response, error) {
 		// Through Do: the stale answer is the caller's to read.
 		if sc := scopeOf(ctx); sc != nil {
 			sc.conflicted.Store(true)
-			sc.hot.Store(&t.key)
 		}
 		return l.response(x, x.header.Get("ETag"), x.body), nil
 	}

@@ -75,4 +75,3 @@ func (l *loop) moved(ctx context.Context, x *exchange, next base) error {
 	}
 	return nil
 }
-

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // TrackVersions returns a context in which Client.Do remembers the version
@@ -37,9 +38,25 @@ type versionScope struct {
 	// returned) or with its outcome unknown: RetryOnConflict reads them,
 	// whatever error the caller's code made of the answer.
 	conflicted, unknown atomic.Bool
-	// hot is the resource of the last conflict, for RetryOnConflict's
-	// backoff.
-	hot atomic.Pointer[cacheKey]
+	// hot is the last version conflict a write in the scope met, for
+	// RetryOnConflict's backoff and error.
+	hot atomic.Pointer[conflictSeen]
+}
+
+// conflictSeen is a version conflict a write met.
+type conflictSeen struct {
+	t      *target
+	method string
+	status int
+	rtt    time.Duration
+}
+
+// sawConflict records, in ctx's scope if any, the conflict answer x to a
+// write of l's.
+func (l *loop) sawConflict(ctx context.Context, x *exchange) {
+	if sc := scopeOf(ctx); sc != nil {
+		sc.hot.Store(&conflictSeen{t: l.t, method: l.method, status: x.status, rtt: l.rtt})
+	}
 }
 
 func scopeOf(ctx context.Context) *versionScope {

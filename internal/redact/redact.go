@@ -42,13 +42,18 @@ func URL(raw string) string {
 var (
 	userinfoInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s"'<>]*@`)
 	queryInText    = regexp.MustCompile(`\?[^\s"'<>#]+`)
+	// A fragment never reaches the server, so a URL's fragment is the
+	// caller's private text: dropped with the '#'.
+	fragmentInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>#]*)#[^\s"'<>]*`)
 )
 
-// Text replaces userinfo and query values anywhere in s.
+// Text replaces userinfo and query values, and drops fragments, of URLs
+// anywhere in s.
 func Text(s string) string {
-	if !strings.ContainsAny(s, "?@") {
+	if !strings.ContainsAny(s, "?@#") {
 		return s
 	}
+	s = fragmentInText.ReplaceAllString(s, "$1")
 	s = userinfoInText.ReplaceAllString(s, "$1")
 	return queryInText.ReplaceAllStringFunc(s, func(q string) string {
 		pairs := strings.Split(q[1:], "&")

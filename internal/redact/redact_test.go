@@ -21,6 +21,8 @@ func TestText(t *testing.T) {
 		"dial http://u:p@h:80/x failed":                            "dial http://h:80/x failed",
 		"no secrets here":                                          "no secrets here",
 		"A://@@":                                                   "A://",
+		"[DEBUG] performing request: url=http://h/doc?k=v#frag-secret method=PUT": "[DEBUG] performing request: url=http://h/doc?k=REDACTED method=PUT",
+		"retrying request http://h/doc#frag-secret (1 left)":                      "retrying request http://h/doc (1 left)",
 	} {
 		if got := Text(in); got != want {
 			t.Errorf("Text(%q) = %q, want %q", in, got, want)

@@ -1,0 +1,108 @@
+package ifmatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RetryOnConflict runs fn, a read-modify-write through c, and runs it
+// again when it fails on a version conflict, the way client-go's
+// retry.RetryOnConflict does, for code that ifmatch does not drive itself:
+// a generated client over [Client.StandardClient] or [Client.Do], or a
+// sequence of typed calls.
+//
+//	err := ifmatch.RetryOnConflict(ctx, c, func(ctx context.Context) error {
+//		item, err := api.GetItem(ctx, sku)      // the version read is this attempt's
+//		if err != nil {
+//			return err
+//		}
+//		item.Stock--
+//		return api.PutItem(ctx, sku, item)      // If-Match: the version read above
+//	})
+//
+// Each attempt runs in a fresh [TrackVersions] scope, so its writes carry
+// the versions it read. An attempt is retried when fn returns an error and
+// a write through c in that attempt met a version conflict (a
+// [*ConflictError], or a 409 or 412 answer that Do returned and fn turned
+// into an error of its own, whatever its type), or when fn's error matches
+// [ErrConflict]. Attempts are spaced by c's conflict backoff and its
+// per-resource contention memory, within c's MaxAttempts and MaxElapsed
+// and the context; when they run out the error is a *ConflictError
+// (Attempts counts fn's runs) wrapping fn's last error, matching
+// context.DeadlineExceeded too when the deadline cut it short.
+//
+// It never retries blindly a write whose outcome is unknown: when a write
+// in the attempt ended with [ErrOutcomeUnknown], its error is returned at
+// once, matching ErrOutcomeUnknown. Nor does it retry [ErrETagRejected]
+// (the server refuses its own version) or any other error, which fn
+// returns as it is. fn must be safe to run again: everything it writes must
+// go through c.
+func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context) error) error {
+	c.ready()
+	pol := c.cfg.policy
+	bo := pol.backoff()
+	bo.Reset()
+	start := time.Now()
+	for n := 1; ; n++ {
+		sc := &versionScope{seen: map[cacheKey]snapshot{}}
+		err := fn(context.WithValue(ctx, scopeKey{}, sc))
+		switch {
+		case err == nil:
+			return nil
+		case sc.unknown.Load() && !errors.Is(err, ErrOutcomeUnknown):
+			return &attemptError{err: err, also: ErrOutcomeUnknown,
+				msg: "not retried: a write in the attempt may or may not have committed (ErrOutcomeUnknown)"}
+		case errors.Is(err, ErrOutcomeUnknown), errors.Is(err, ErrETagRejected):
+			return err
+		case !sc.conflicted.Load() && !errors.Is(err, ErrConflict):
+			return err
+		}
+		hot := sc.hot.Load()
+		gaveUp := func(cause error) error {
+			ce := &ConflictError{Attempts: n, Err: cause}
+			if hot != nil {
+				ce.Method, ce.URL, ce.StatusCode = hot.method, hot.t.safeURL(), hot.status
+			}
+			return ce
+		}
+		d := bo.NextBackOff()
+		if pol.spent(n) || d < 0 {
+			return gaveUp(err)
+		}
+		if pol.adaptive && hot != nil {
+			d = c.heat.conflicted(hot.t.key, n, hot.rtt, time.Since(start), d)
+		}
+		now := time.Now()
+		if pol.overBudget(start, now.Add(d)) {
+			return gaveUp(err)
+		}
+		if dl, ok := ctx.Deadline(); ok && !now.Add(d).Before(dl) {
+			return gaveUp(&attemptError{err: err, also: context.DeadlineExceeded, msg: "the next attempt would end past the context's deadline"})
+		}
+		if c.cfg.OnConflict != nil && hot != nil {
+			c.cfg.OnConflict(ctx, ConflictInfo{Method: hot.method, URL: hot.t.safeURL(), StatusCode: hot.status, Attempt: n, Delay: d})
+		}
+		timer := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			if ctx.Err() == context.DeadlineExceeded {
+				return gaveUp(&attemptError{err: err, also: context.DeadlineExceeded, msg: "the context's deadline passed"})
+			}
+			return fmt.Errorf("ifmatch: RetryOnConflict: %w", context.Cause(ctx))
+		case <-timer.C:
+		}
+	}
+}
+
+// attemptError is fn's error from RetryOnConflict's last attempt, with why
+// it was not retried; it matches both fn's error and also.
+type attemptError struct {
+	err, also error
+	msg       string
+}
+
+func (e *attemptError) Error() string   { return "ifmatch: " + e.msg + ": " + bare(e.err) }
+func (e *attemptError) Unwrap() []error { return []error{e.err, e.also} }
