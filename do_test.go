@@ -2,6 +2,7 @@ package ifmatch_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,10 +40,12 @@ func TestDoTrackVersions(t *testing.T) {
 	if resp := doReq(t, c, context.Background(), http.MethodPatch, url, "application/merge-patch+json", `{"stock":9}`); resp.StatusCode != 200 {
 		t.Fatalf("other writer: %d", resp.StatusCode)
 	}
-	// The first operation writes back what it read, renamed.
-	resp := doReq(t, c, op, http.MethodPut, url, "application/json", `{"name":"b","stock":10}`)
-	if resp.StatusCode != http.StatusPreconditionFailed {
-		t.Errorf("PUT based on a stale read: %d, want 412", resp.StatusCode)
+	// The first operation writes back what it read, renamed: a conflict,
+	// reported as one.
+	req, _ := http.NewRequestWithContext(op, http.MethodPut, url, strings.NewReader(`{"name":"b","stock":10}`))
+	req.Header.Set("Content-Type", "application/json")
+	if _, err := c.Do(req); !errors.Is(err, ifmatch.ErrConflict) {
+		t.Errorf("PUT based on a stale read: err = %v, want ErrConflict", err)
 	}
 	if got := docOf(t, srv); got["stock"] != float64(9) {
 		t.Errorf("stock = %v: the other writer's update was lost", got["stock"])

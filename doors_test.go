@@ -27,17 +27,21 @@ type stockItem struct {
 
 // itemAPI is a generated client's shape: an *http.Client, typed GET and
 // PUT, and any non-2xx answer turned into an error of its own that knows
-// nothing of ifmatch.
+// nothing of ifmatch. With ownIfMatch it sends the ETag it read as
+// If-Match itself, as clients generated from specs with an If-Match
+// parameter do.
 type itemAPI struct {
-	hc  *http.Client
-	url string
+	hc         *http.Client
+	url        string
+	ownIfMatch bool
+	etag       string
 }
 
 type apiError struct{ status int }
 
 func (e *apiError) Error() string { return fmt.Sprintf("api: unexpected status %d", e.status) }
 
-func (a itemAPI) get(ctx context.Context) (stockItem, error) {
+func (a *itemAPI) get(ctx context.Context) (stockItem, error) {
 	var it stockItem
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, a.url, nil)
 	resp, err := a.hc.Do(req)
@@ -48,13 +52,17 @@ func (a itemAPI) get(ctx context.Context) (stockItem, error) {
 	if resp.StatusCode != http.StatusOK {
 		return it, &apiError{resp.StatusCode}
 	}
+	a.etag = resp.Header.Get("ETag")
 	return it, json.NewDecoder(resp.Body).Decode(&it)
 }
 
-func (a itemAPI) put(ctx context.Context, it stockItem) error {
+func (a *itemAPI) put(ctx context.Context, it stockItem) error {
 	body, _ := json.Marshal(it)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, a.url, strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
+	if a.ownIfMatch {
+		req.Header.Set("If-Match", a.etag)
+	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		return err
@@ -68,6 +76,7 @@ func (a itemAPI) put(ctx context.Context, it stockItem) error {
 
 // decrement is a generated client's read-compute-write.
 func (a itemAPI) decrement(ctx context.Context) error {
+	// a value receiver: each call has its own ETag
 	it, err := a.get(ctx)
 	if err != nil {
 		return err
@@ -83,7 +92,7 @@ func (a itemAPI) decrement(ctx context.Context) error {
 func TestDoRefusesAnUnknownBase(t *testing.T) {
 	srv, url := setup(t, mockserver.Options{}, `{"name":"a","stock":10}`)
 	c := newClient(t, ifmatch.Options{})
-	api := itemAPI{c.StandardClient(), url}
+	api := &itemAPI{hc: c.StandardClient(), url: url}
 	ctx := context.Background()
 
 	mine, err := api.get(ctx) // this caller reads version 1
@@ -112,7 +121,7 @@ func TestDoRefusesAnUnknownBase(t *testing.T) {
 func TestDoSequenceWithoutScope(t *testing.T) {
 	srv, url := setup(t, mockserver.Options{}, `{"name":"a","stock":10}`)
 	c := newClient(t, ifmatch.Options{})
-	api := itemAPI{c.StandardClient(), url}
+	api := &itemAPI{hc: c.StandardClient(), url: url}
 	ctx := context.Background()
 	for i := range 5 {
 		if err := api.decrement(ctx); err != nil {
@@ -155,12 +164,11 @@ func TestDoConcurrentWithoutScope(t *testing.T) {
 	const writers, each, start = 16, 10, 1000
 	srv, url := setup(t, mockserver.Options{}, fmt.Sprintf(`{"name":"a","stock":%d}`, start))
 	c := newClient(t, ifmatch.Options{})
-	ok, failed := runDecrements(itemAPI{c.StandardClient(), url}, writers, each,
+	ok, failed := runDecrements(itemAPI{hc: c.StandardClient(), url: url}, writers, each,
 		func(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) })
 	for _, err := range failed {
-		var ae *apiError
 		switch {
-		case errors.As(err, &ae) && ae.status == http.StatusPreconditionFailed:
+		case errors.Is(err, ifmatch.ErrConflict) && strings.Contains(err.Error(), "RetryOnConflict"):
 		case errors.Is(err, ifmatch.ErrNoVersion) && strings.Contains(err.Error(), "RetryOnConflict"):
 		default:
 			t.Errorf("failure %v is neither a conflict nor a refusal that names the fix", err)
@@ -178,7 +186,7 @@ func TestRetryOnConflictGeneratedClient(t *testing.T) {
 	const writers, each, start = 16, 10, 1000
 	srv, url := setup(t, mockserver.Options{}, fmt.Sprintf(`{"name":"a","stock":%d}`, start))
 	c := newClient(t, ifmatch.Options{MaxElapsed: -1})
-	ok, failed := runDecrements(itemAPI{c.StandardClient(), url}, writers, each,
+	ok, failed := runDecrements(itemAPI{hc: c.StandardClient(), url: url}, writers, each,
 		func(ctx context.Context, fn func(context.Context) error) error {
 			return ifmatch.RetryOnConflict(ctx, c, fn)
 		})
@@ -191,7 +199,9 @@ func TestRetryOnConflictGeneratedClient(t *testing.T) {
 }
 
 // When its attempts run out, RetryOnConflict's error matches ErrConflict
-// and still holds the caller's own error.
+// and still holds the caller's own error: here a generated client that
+// sends its own If-Match, gets the 412 as a response (the caller's
+// version: Do returns its answer) and makes an error of its own of it.
 func TestRetryOnConflictGivesUp(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
@@ -203,7 +213,7 @@ func TestRetryOnConflictGivesUp(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, ifmatch.Options{MaxAttempts: 3})
-	api := itemAPI{c.StandardClient(), srv.URL + "/stockItem"}
+	api := &itemAPI{hc: c.StandardClient(), url: srv.URL + "/stockItem", ownIfMatch: true}
 	runs := 0
 	err := ifmatch.RetryOnConflict(context.Background(), c, func(ctx context.Context) error {
 		runs++
@@ -236,7 +246,7 @@ func TestRetryOnConflictOutcomeUnknown(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, ifmatch.Options{RetryMax: -1})
-	api := itemAPI{c.StandardClient(), srv.URL + "/stockItem"}
+	api := &itemAPI{hc: c.StandardClient(), url: srv.URL + "/stockItem"}
 	runs := 0
 	err := ifmatch.RetryOnConflict(context.Background(), c, func(ctx context.Context) error {
 		runs++

@@ -231,10 +231,11 @@ func ExampleTrackVersions() {
 	put, _ := http.NewRequestWithContext(op, http.MethodPut, srv.URL+"/items/1",
 		strings.NewReader(`{"name":"desk lamp","stock":3}`))
 	put.Header.Set("Content-Type", "application/json")
-	resp, _ = c.Do(put)
-	resp.Body.Close()
-	fmt.Println(resp.StatusCode) // based on what op read: refused, nothing lost
-	// Output: 412
+	_, err := c.Do(put)
+	// Based on what op read: refused, nothing lost. RetryOnConflict would
+	// run the read and the write again.
+	fmt.Println(errors.Is(err, ifmatch.ErrConflict))
+	// Output: true
 }
 
 func ExampleWithHeader() {

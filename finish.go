@@ -29,15 +29,19 @@ func (c *Client) finish(t *target, r *request, x *exchange, base []byte, ctxs ..
 		c.forget(t)
 		return s
 	}
-	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
+	if r.create {
+		// Nobody could have read a resource before its Create, and its
+		// caller holds the document it wrote: its Put and Delete may
+		// replace it without a read.
+		c.cache.putRead(t.key, s, x.header.Values("Vary"), t.all)
+	} else {
+		c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
+	}
 	for _, ctx := range ctxs {
-		if r.create {
-			// Nobody could have read a resource before its Create, and
-			// the caller holds the document it wrote: its Put and Delete
-			// may replace it without a read.
-			c.handedOut(ctx, t, s, x.header)
-		} else if sc := scopeOf(ctx); sc != nil {
+		if sc := scopeOf(ctx); sc != nil {
 			sc.put(t.key, s)
+		} else if r.create {
+			c.reads.created(t.key, s.etag)
 		}
 	}
 	return s

@@ -2,18 +2,24 @@ package ifmatch
 
 import (
 	"context"
+	"errors"
 	"net/http"
 )
+
+// errReadStale is the cause of a conflict met through Do by a write based
+// on a version ifmatch chose: what its caller read is no longer current.
+var errReadStale = errors.New("ifmatch: the version read is no longer current: read again and recompute the write; " +
+	"ifmatch.RetryOnConflict does both for any code, a generated client's included")
 
 // Writes sent as they are (Create, Put, Delete, and requests sent through
 // Do that are not patches to rebase): the caller meant the version the
 // write carries, so a conflict ends the call instead of a rebase.
 
 // sendOnce drives p's request through the conflict loop and finishes it.
-// A typed method's stale write ends with a *ConflictError; through Do the
-// stale answer is returned as the caller's Response, except a 428 to a
-// request without precondition, which is sent again with the current
-// version.
+// A stale write ends with a *ConflictError, except through Do a write that
+// carried the caller's own precondition (or none): its stale answer is
+// returned as the caller's Response, and a 428 to a request without
+// precondition is sent again with the current version.
 func (c *Client) sendOnce(ctx context.Context, p *plan) (*Response, error) {
 	t, r := p.t, p.req
 	l := c.newLoop(t, r.method)
@@ -32,8 +38,14 @@ func (c *Client) sendOnce(ctx context.Context, p *plan) (*Response, error) {
 			return r, err
 		}
 		c.forget(t)
-		if !p.do {
+		switch {
+		case !p.do:
 			return nil, l.conflictErr(x, nil)
+		case p.basis.etag != "" && !p.basis.pinnedByCaller():
+			// Through Do, a write ifmatch versioned (from a scope's read
+			// or the reads it handed out) that met a newer version: a
+			// conflict, named as one, with the fix.
+			return nil, l.conflictErr(x, errReadStale)
 		}
 		if x.status != http.StatusPreconditionRequired || r.conditional || c.cfg.VersionField != "" {
 			return nil, nil

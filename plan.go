@@ -132,6 +132,9 @@ type basis struct {
 // pinned reports whether the caller's own reading fixed the version.
 func (b basis) pinned() bool { return b.origin == fromScope || b.origin == fromCaller }
 
+// pinnedByCaller reports whether the caller gave the version itself.
+func (b basis) pinnedByCaller() bool { return b.origin == fromCaller }
+
 // basisFor returns the version a write to t carries. replace is true for
 // Put and Delete, whose request r it reads the caller's version from. For
 // a replace the error says why no version can be had (ErrNoVersion);

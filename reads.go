@@ -65,6 +65,23 @@ func (rl *readLedger) handedOut(k cacheKey, v string) {
 	rs.last = v
 }
 
+// created records the version a Create outside any scope made: its caller
+// holds the document and may Put or Delete it without a read. It is not
+// an open read, since the caller may read again before writing.
+func (rl *readLedger) created(k cacheKey, v string) {
+	if rl == nil || v == "" {
+		return
+	}
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	rs, ok := rl.lru.Get(k)
+	if !ok {
+		rs = &reads{open: map[string]int{}}
+		rl.lru.Add(k, rs)
+	}
+	rs.last = v
+}
+
 // forgotten records that the resource's version is no longer known (a
 // conflict, a 404, a delete): the version last read may not be assumed.
 // Open reads stay open: their holders may still write.

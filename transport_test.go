@@ -34,8 +34,8 @@ func TestStandardClientIsDo(t *testing.T) {
 	}{
 		{"PUT gets If-Match", mockserver.Options{RequireIfMatch: true}, http.MethodPut, "application/json", `{"name":"b","stock":10}`, "",
 			result{status: 200, doc: `{"name":"b","stock":10}`}},
-		{"stale PUT is refused", mockserver.Options{}, http.MethodPut, "application/json", `{"name":"b","stock":10}`, `{"name":"a","stock":7}`,
-			result{status: 412, doc: `{"name":"a","stock":7}`}},
+		{"stale PUT is a ConflictError", mockserver.Options{}, http.MethodPut, "application/json", `{"name":"b","stock":10}`, `{"name":"a","stock":7}`,
+			result{err: ifmatch.ErrConflict, doc: `{"name":"a","stock":7}`}},
 		{"merge patch rebased", mockserver.Options{}, http.MethodPatch, "application/merge-patch+json", `{"stock":9}`, `{"name":"c","stock":10}`,
 			result{status: 200, body: `{"name":"c","stock":9}`, doc: `{"name":"c","stock":9}`}},
 		{"json patch rebased", mockserver.Options{StaleStatus: http.StatusConflict}, http.MethodPatch, "application/json-patch+json",

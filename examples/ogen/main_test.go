@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ifmatch/ifmatch"
@@ -157,7 +158,8 @@ func TestThreeWayPutIsRebased(t *testing.T) {
 }
 
 // Without ThreeWayPut, a PUT of a stale read is refused, never written
-// over the newer version: the generated client sees the 412.
+// over the newer version: the generated client gets an error matching
+// ifmatch.ErrConflict that names the fix (RetryOnConflict).
 func TestStalePutIsRefused(t *testing.T) {
 	srv, items, _ := setup(t, ifmatch.Options{})
 	op := ifmatch.TrackVersions(context.Background())
@@ -166,11 +168,8 @@ func TestStalePutIsRefused(t *testing.T) {
 
 	item.Name = "Gadget"
 	resp, err := items.PutItem(op, &item, api.PutItemParams{Sku: sku})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := resp.(*api.Problem); !ok {
-		t.Fatalf("PUT answered %#v, want the 412 problem", resp)
+	if !errors.Is(err, ifmatch.ErrConflict) || !strings.Contains(err.Error(), "RetryOnConflict") {
+		t.Fatalf("PUT of a stale read: %#v, %v; want an error matching ErrConflict that names RetryOnConflict", resp, err)
 	}
 	if got := stored(t, srv); got.Name != "Widget" || got.Stock != 7 {
 		t.Errorf("stored %+v, want the concurrent version untouched", got)
