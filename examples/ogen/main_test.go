@@ -175,3 +175,26 @@ func TestStalePutIsRefused(t *testing.T) {
 		t.Errorf("stored %+v, want the concurrent version untouched", got)
 	}
 }
+
+// 16 goroutines decrement one item through the generated client: wrapped in
+// RetryOnConflict, all land once; without a scope, none is lost and every
+// failure names the fix.
+func TestDecrements(t *testing.T) {
+	for _, helper := range []bool{true, false} {
+		srv := newServer()
+		t.Cleanup(srv.Close)
+		d, err := runDecrements(context.Background(), srv, 16, 10, helper)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.lost() != 0 {
+			t.Errorf("%s: stock %d, want %d: %d decrements lost silently or doubled", d.mode, d.final, d.startStock-d.ok, d.lost())
+		}
+		if helper && len(d.failed) > 0 {
+			t.Errorf("%s: %d decrements failed with an error, first: %v", d.mode, len(d.failed), d.failed[0])
+		}
+		if d.unnamed() > 0 {
+			t.Errorf("%s: %d failures do not name the fix", d.mode, d.unnamed())
+		}
+	}
+}
