@@ -39,9 +39,11 @@ const (
 )
 
 // judge classifies the answer x (or the failure err) to the write r.
-func (l *loop) judge(r *request, x *exchange, err error) meaning {
+// ambig says an earlier try's answer was lost, or may have hidden a
+// commit.
+func judge(r *request, x *exchange, err error, ambig bool) meaning {
 	switch {
-	case err != nil && l.ambig:
+	case err != nil && ambig:
 		return lost
 	case err != nil:
 		return unanswered
@@ -56,7 +58,7 @@ func (l *loop) judge(r *request, x *exchange, err error) meaning {
 		// the same key again, which replays its outcome.
 		return pending
 	case refusedVersion(r, x):
-		if l.ambig {
+		if ambig {
 			return lost
 		}
 		return stale

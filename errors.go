@@ -37,11 +37,13 @@ var (
 	// to write: the call then succeeds without writing.
 	ErrNoChange = errors.New("ifmatch: no change")
 
-	// ErrNoVersion means Put or Delete was called for a resource whose
-	// caller's version is unknown: no IfMatch, no TrackVersions read, and no
-	// Get of this Client holds it (never read, evicted, forgotten after a
-	// conflict, or the cache is off). Nothing was sent; Get the resource
-	// first, or pass the version you hold with IfMatch.
+	// ErrNoVersion means a Put or Delete (or a PUT, PATCH or DELETE
+	// through Do) whose caller's version is unknown: no IfMatch, no
+	// TrackVersions read, and no read of this Client that says which
+	// version the caller holds (never read, evicted, forgotten after a
+	// conflict, the cache off, or reads that handed out different versions
+	// no write has claimed: see "The version a write carries" in the
+	// package documentation). Nothing was sent; the error names the fix.
 	ErrNoVersion = errors.New("ifmatch: no known version of the resource")
 
 	// ErrUnversioned means the server answered without a version (no ETag
@@ -74,6 +76,20 @@ var (
 	// JSON of the kind it claims to be, or the URL is not an absolute http
 	// or https URL. Nothing was sent.
 	ErrInvalidChange = errors.New("ifmatch: invalid change")
+
+	// ErrFieldsChanged is the cause of a *ConflictError for a change
+	// computed from a version the caller read (IfMatch, TrackVersions) when
+	// a field it writes has changed since: reapplying it would overwrite
+	// what the caller never saw. ConflictError.Pointers lists the fields.
+	ErrFieldsChanged error = &conflictKind{"ifmatch: fields the change writes have changed since the caller's version"}
+
+	// ErrMergeConflict is the cause of a *ConflictError from a three-way
+	// rebase whose edits overlap: ConflictError.Pointers lists the fields.
+	ErrMergeConflict error = &conflictKind{"ifmatch: concurrent edits of the same fields"}
+
+	// ErrInvalidOptions matches the error Options.Validate returns, which
+	// New panics with.
+	ErrInvalidOptions = errors.New("ifmatch: invalid options")
 )
 
 // ConflictError describes a conflict that the Client could not resolve. It

@@ -37,12 +37,6 @@ func (g *guarded) apply(doc []byte) ([]byte, error) {
 	return g.change.apply(doc)
 }
 
-// ErrFieldsChanged is the cause of a *ConflictError for a change computed
-// from a version the caller read (IfMatch, TrackVersions) when a field it
-// writes has changed since: reapplying it would overwrite what the caller
-// never saw. ConflictError.Pointers lists the fields.
-var ErrFieldsChanged error = &conflictKind{"ifmatch: fields the change writes have changed since the caller's version"}
-
 // guard ties ch to the version b its caller read. A change from the
 // Client's newest version needs no guard. The document at b is read when
 // the Client does not hold it; if the resource has moved on meanwhile, the

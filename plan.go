@@ -83,7 +83,7 @@ func (c *Client) plan(ctx context.Context, w *write) (*plan, error) {
 		b.origin = fromLatest
 	}
 	method := http.MethodPut
-	if w.patch != nil && (w.do || c.cfg.PatchStrategy == SendPatch) {
+	if w.patch != nil && (w.do || c.patchMethod() == http.MethodPatch) {
 		p.how, method = sendAsPatch, http.MethodPatch
 	} else {
 		p.how = applyHere

@@ -134,8 +134,7 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 		if len(kept) < len(ms) {
 			// Someone's patch explains the refusal: the others go on.
 			ms = kept
-			l.version = next.etag
-			c.stats.rebases.Add(1)
+			l.rebased(ctx, x, next)
 		} else if err := l.moved(ctx, x, next); err != nil {
 			if len(ms) > 1 {
 				// Refused together, for a reason not seen here: each is

@@ -11,7 +11,7 @@ import (
 )
 
 // Three-way rebase of a whole-document write. The caller edited a base
-// document (the version it read: see basis.go) into ours; meanwhile the
+// document (the version it read: see plan.go) into ours; meanwhile the
 // server's document moved from base to theirs. If the two edits touch
 // different fields, ours is rebased by applying its edit to theirs.
 // Objects are compared member by member, recursively; any other value,
@@ -25,10 +25,6 @@ import (
 // (nil to leave the field out), or an error to give up: the call then
 // returns a *ConflictError wrapping it.
 type Resolver func(ptr string, base, ours, theirs json.RawMessage) (json.RawMessage, error)
-
-// ErrMergeConflict is the cause of a *ConflictError from a three-way
-// rebase whose edits overlap: ConflictError.Pointers lists the fields.
-var ErrMergeConflict error = &conflictKind{"ifmatch: concurrent edits of the same fields"}
 
 // threeWay returns ours rebased onto theirs, or the JSON Pointers where the
 // edits overlap and resolve (nil: none) did not settle them. Even the same

@@ -1,16 +1,11 @@
 package ifmatch
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/ifmatch/ifmatch/internal/jsonpointer"
 )
-
-// ErrInvalidOptions matches the error Options.Validate returns, which New
-// panics with.
-var ErrInvalidOptions = errors.New("ifmatch: invalid options")
 
 // Validate reports the mistakes in o that would otherwise surface late, as
 // unrelated errors: a VersionField or VersionInAnswer that is not a JSON
