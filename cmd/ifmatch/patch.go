@@ -2,25 +2,29 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"os"
 )
 
 // runPatch sends a JSON Patch (kind "patch") or a merge patch ("merge")
 // from a file or stdin, and prints the committed document.
 func runPatch(ctx context.Context, kind string, args []string, std stdio) int {
 	var cf clientFlags
-	what := map[string]string{"patch": "RFC 6902 JSON Patch", "merge": "RFC 7396 merge patch"}[kind]
-	fs := newFlagSet(kind, "[flags] URL [FILE|-]\n\nApplies the "+what+" in FILE (default: stdin) to the document at URL,\nreapplied to the fresh document on every conflict, and prints the result.", std, &cf)
+	what, groups := "RFC 6902 JSON Patch", jsonPatchFlags
+	if kind == "merge" {
+		what, groups = "RFC 7396 merge patch", mergeFlags
+	}
+	fs := newCmdLine(kind, "[flags] URL [FILE|-]\n\nApplies the "+what+" in FILE (default: stdin) to the document at URL,\nreapplied to the fresh document on every conflict, and prints the result.", std)
+	cf.register(fs, writeFlags|conflictFlags|patchFlags|groups)
 	withVersion := fs.Bool("i", false, "print the new version (ETag: or Version: line) and a blank line before the document")
 	quiet := fs.Bool("q", false, "print nothing on success")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return flagErr(err)
+	rest, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
 	if len(rest) < 1 || len(rest) > 2 {
 		return usage(std, "%s takes a URL and an optional FILE", kind)
+	}
+	if err := checkURL(rest[0]); err != nil {
+		return usage(std, "%s: %v", kind, err)
 	}
 	src := "-"
 	if len(rest) == 2 {
@@ -35,15 +39,16 @@ func runPatch(ctx context.Context, kind string, args []string, std stdio) int {
 		return code
 	}
 	defer c.CloseIdleConnections()
+	if ctx.Err() != nil {
+		return exitInterrupted // nothing sent
+	}
 	send := c.Patch
 	if kind == "merge" {
 		send = c.MergePatch
 	}
 	resp, err := send(ctx, rest[0], body)
-	status := outcome(err, ctx.Err() != nil)
 	if err != nil {
-		fmt.Fprintln(std.err, err)
-		return exitFor(status)
+		return writeFailure(ctx, std, err)
 	}
 	if !*quiet {
 		if *withVersion {
@@ -52,12 +57,4 @@ func runPatch(ctx context.Context, kind string, args []string, std stdio) int {
 		printBody(std.out, resp.Body)
 	}
 	return exitOK
-}
-
-// readSource reads FILE, or stdin for "-".
-func readSource(name string, stdin io.Reader) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(stdin)
-	}
-	return os.ReadFile(name)
 }
