@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -28,15 +27,7 @@ import (
 // ok, and the resumed run does not apply it again). A second signal
 // cancels the operations in flight, reported unknown.
 func TestApplySignals(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "ifmatch")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ifmatchBinary(t)
 	tests := []struct {
 		name   string
 		faults mockserver.Faults
@@ -195,23 +186,4 @@ func TestApplySignals(t *testing.T) {
 			}
 		}
 	})
-}
-
-// exitCode is a finished command's exit status.
-func exitCode(t *testing.T, err error) int {
-	t.Helper()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee):
-		return ee.ExitCode()
-	}
-	t.Fatalf("running the binary: %v", err)
-	return -1
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	return s[strings.LastIndex(s, "\n")+1:]
 }
