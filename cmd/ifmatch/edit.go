@@ -125,6 +125,10 @@ func (e *editor) run(ctx context.Context) int {
 			fmt.Fprintln(e.std.err, "ifmatch: no changes; nothing written")
 			return exitOK
 		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(e.std.err, "ifmatch: interrupted: nothing written")
+			return exitInterrupted
+		}
 		resp, err := e.c.Put(ctx, e.url, compact.Bytes())
 		if err == nil {
 			fmt.Fprintf(e.std.err, "ifmatch: %s edited (version %s)\n", redact(e.url), resp.ETag)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+
+	"github.com/ifmatch/ifmatch"
 )
 
 // runPatch sends a JSON Patch (kind "patch") or a merge patch ("merge")
@@ -14,47 +16,19 @@ func runPatch(ctx context.Context, kind string, args []string, std stdio) int {
 	}
 	fs := newCmdLine(kind, "[flags] URL [FILE|-]\n\nApplies the "+what+" in FILE (default: stdin) to the document at URL,\nreapplied to the fresh document on every conflict, and prints the result.", std)
 	cf.register(fs, writeFlags|conflictFlags|patchFlags|groups)
-	withVersion := fs.Bool("i", false, "print the new version (ETag: or Version: line) and a blank line before the document")
-	quiet := fs.Bool("q", false, "print nothing on success")
+	withVersion, quiet := answerFlags(fs)
 	rest, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
-	if len(rest) < 1 || len(rest) > 2 {
-		return usage(std, "%s takes a URL and an optional FILE", kind)
-	}
-	if err := checkURL(rest[0]); err != nil {
-		return usage(std, "%s: %v", kind, err)
-	}
-	src := "-"
-	if len(rest) == 2 {
-		src = rest[1]
-	}
-	body, err := readSource(src, std.in)
-	if err != nil {
-		return usage(std, "%v", err)
-	}
-	c, code := newClient(&cf, std)
-	if c == nil {
+	url, body, code, ok := documentArgs(kind, rest, std)
+	if !ok {
 		return code
 	}
-	defer c.CloseIdleConnections()
-	if ctx.Err() != nil {
-		return exitInterrupted // nothing sent
-	}
-	send := c.Patch
-	if kind == "merge" {
-		send = c.MergePatch
-	}
-	resp, err := send(ctx, rest[0], body)
-	if err != nil {
-		return writeFailure(ctx, std, err)
-	}
-	if !*quiet {
-		if *withVersion {
-			printVersion(std.out, &cf, resp.ETag)
+	return writeDocument(ctx, &cf, std, func(c *ifmatch.Client) (*ifmatch.Response, error) {
+		if kind == "merge" {
+			return c.MergePatch(ctx, url, body)
 		}
-		printBody(std.out, resp.Body)
-	}
-	return exitOK
+		return c.Patch(ctx, url, body)
+	}, *withVersion, *quiet)
 }

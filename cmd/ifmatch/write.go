@@ -44,8 +44,7 @@ func runCreate(ctx context.Context, args []string, std stdio) int {
 	var cf clientFlags
 	fs := newCmdLine("create", createSynopsis, std)
 	cf.register(fs, writeFlags)
-	withVersion := fs.Bool("i", false, "print the new version (ETag: or Version: line) and a blank line before the answer's document")
-	quiet := fs.Bool("q", false, "print nothing on success")
+	withVersion, quiet := answerFlags(fs)
 	rest, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -65,8 +64,7 @@ func runPut(ctx context.Context, args []string, std stdio) int {
 	fs := newCmdLine("put", putSynopsis, std)
 	cf.register(fs, writeFlags)
 	ifMatch := fs.String("if-match", "", "the `version` the document is based on (an ETag such as '\"7\"'), or @FILE to read it from a file written by get -i")
-	withVersion := fs.Bool("i", false, "print the new version (ETag: or Version: line) and a blank line before the answer's document")
-	quiet := fs.Bool("q", false, "print nothing on success")
+	withVersion, quiet := answerFlags(fs)
 	rest, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -126,49 +124,6 @@ func runDelete(ctx context.Context, args []string, std stdio) int {
 	return writeDocument(ctx, &cf, std, func(c *ifmatch.Client) (*ifmatch.Response, error) {
 		return c.Delete(ctx, rest[0], ifmatch.IfMatch(version))
 	}, false, true)
-}
-
-// documentArgs takes URL [FILE|-] and reads the document.
-func documentArgs(name string, rest []string, std stdio) (url string, body []byte, code int, ok bool) {
-	if len(rest) < 1 || len(rest) > 2 {
-		return "", nil, usage(std, "%s takes a URL and an optional FILE", name), false
-	}
-	if err := checkURL(rest[0]); err != nil {
-		return "", nil, usage(std, "%s: %v", name, err), false
-	}
-	src := "-"
-	if len(rest) == 2 {
-		src = rest[1]
-	}
-	body, err := readSource(src, std.in)
-	if err != nil {
-		return "", nil, usage(std, "%v", err), false
-	}
-	return rest[0], body, exitOK, true
-}
-
-// writeDocument makes the client, sends one write and prints its answer
-// as patch does.
-func writeDocument(ctx context.Context, cf *clientFlags, std stdio, send func(*ifmatch.Client) (*ifmatch.Response, error), withVersion, quiet bool) int {
-	c, code := newClient(cf, std)
-	if c == nil {
-		return code
-	}
-	defer c.CloseIdleConnections()
-	if ctx.Err() != nil {
-		return exitInterrupted // nothing sent
-	}
-	resp, err := send(c)
-	if err != nil {
-		return writeFailure(ctx, std, err)
-	}
-	if !quiet {
-		if withVersion {
-			printVersion(std.out, cf, resp.ETag)
-		}
-		printBody(std.out, resp.Body)
-	}
-	return exitOK
 }
 
 // flagVersion is the version -if-match gives: the value, or for @FILE
