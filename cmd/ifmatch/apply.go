@@ -113,6 +113,9 @@ func runApply(ctx context.Context, args []string, std stdio) int {
 	}
 	defer c.CloseIdleConnections()
 	in, closeIn, err := openInput(ctx, rest, std.in)
+	if err == nil {
+		defer closeIn()
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(std.err, "ifmatch: interrupted while reading the operations: nothing was sent")
 		return exitInterrupted
@@ -120,7 +123,6 @@ func runApply(ctx context.Context, args []string, std stdio) int {
 	if err != nil {
 		return usage(std, "%v", err)
 	}
-	defer closeIn()
 	total, err := checkInput(in, base, sh, rec, policy)
 	if err != nil {
 		return usage(std, "%v", err)

@@ -12,23 +12,25 @@ import (
 
 // openInput opens apply's operations as a file that can be read twice:
 // once to check them before anything is sent (see checkInput), once to
-// run them. Operations from a pipe are first copied to a temporary file,
-// which close removes. A stop (ctx) while the pipe is read ends it with
-// ctx's error.
+// run them. Operations from a pipe (stdin, or a FILE such as <(cmd)) are
+// first copied to a temporary file, which closeFn removes. A stop (ctx)
+// while the pipe is read ends it with ctx's error.
 func openInput(ctx context.Context, args []string, stdin io.Reader) (f *os.File, closeFn func(), err error) {
+	src, closeSrc := stdin, func() {}
 	if len(args) > 0 && args[0] != "-" {
 		f, err := os.Open(args[0])
 		if err != nil {
 			return nil, nil, err
 		}
-		return f, func() { f.Close() }, nil
+		src, closeSrc = f, func() { f.Close() }
 	}
-	if sf, ok := stdin.(*os.File); ok {
+	if sf, ok := src.(*os.File); ok {
 		st, err := sf.Stat()
 		if off, errSeek := sf.Seek(0, io.SeekCurrent); err == nil && errSeek == nil && st.Mode().IsRegular() && off == 0 {
-			return sf, func() {}, nil // a redirected file: nothing to copy
+			return sf, closeSrc, nil // a file: nothing to copy
 		}
 	}
+	defer closeSrc()
 	tmp, err := os.CreateTemp("", "ifmatch-ops-*.jsonl")
 	if err != nil {
 		return nil, nil, err
@@ -39,7 +41,7 @@ func openInput(ctx context.Context, args []string, stdin io.Reader) (f *os.File,
 	}
 	copied := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(tmp, stdin)
+		_, err := io.Copy(tmp, src)
 		copied <- err
 	}()
 	select {

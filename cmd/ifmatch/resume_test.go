@@ -177,13 +177,15 @@ func TestApplyResumeChangedOperation(t *testing.T) {
 	}{
 		{"same id, another patch", appendOp("x", srv.URL+paths[0]), appendOp("x", srv.URL+paths[1]), `another operation under id "x"`},
 		{"no id, another line 1", `{"url":"` + srv.URL + paths[0] + `","merge":{"a":1}}`, `{"url":"` + srv.URL + paths[0] + `","merge":{"a":2}}`, "another operation under line 1"},
+		// The same line with another -base is another document.
+		{"same line, another -base", `{"id":"r","url":"http://elsewhere.test` + paths[0] + `","merge":{"a":1}}`, `{"id":"r","url":"` + paths[0] + `","merge":{"a":1}}`, `another operation under id "r"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.jsonl")
 			appendFile(t, out, recordLine(t, tt.before, 1, statusOK))
 			srv.ResetStats()
-			code, stdout, errOut := invoke(t, context.Background(), tt.after, "apply", "-resume", out)
+			code, stdout, errOut := invoke(t, context.Background(), tt.after, "apply", "-base", srv.URL, "-resume", out)
 			if code != exitUsage || stdout != "" {
 				t.Errorf("exit %d, stdout %q; want 2 and nothing", code, stdout)
 			}
