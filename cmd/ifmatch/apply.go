@@ -20,7 +20,8 @@ object a line, each with an optional "id" (unique in the input):
   {"id": "a2", "url": "https://api.example.com/items/2", "merge": {RFC 7396 object}}
 and writes one JSON line an operation to stdout:
   {"id","line","url","status":"ok"|"failed"|"unknown","etag","attempts","error","hash"}
-(URLs with userinfo and query values redacted). An operation without an
+(URLs with userinfo and query values redacted; "hash" names the operation
+for -resume; "skipped" and "rerun" say what -resume did). An operation without an
 "id" is known by its line number. Operations run concurrently, in no
 promised order. Every line is read and checked before anything is sent.
 Progress and a summary go to stderr. The exit status is 3 if an operation
