@@ -33,9 +33,11 @@ To finish an interrupted run, or retry the failures:
 -resume skips what out.jsonl reports ok and runs what it reports failed or
 never started. An operation it reports unknown may have committed: it runs
 again only if running it twice is running it once (a merge patch, a JSON
-Patch of test, replace, and add or remove of object members); any other is
-skipped and reported unknown again, until you check it and say what
-happened: -rerun-unknown (it did not commit) or -skip-unknown (it did).
+Patch of test, replace, and add or remove of object members), or if its
+own test fails a second run (a JSON Patch that tests a field, then changes
+it); any other is skipped and reported unknown again, until you check it
+and say what happened: -rerun-unknown (it did not commit) or -skip-unknown
+(it did). A rerun that fails stays unknown.
 An id (or line) that out.jsonl reports for another operation is an error.`
 
 // applyFlags are apply's own flags.

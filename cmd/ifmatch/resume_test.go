@@ -236,29 +236,76 @@ func TestApplyRerunFailureStaysUnknown(t *testing.T) {
 	}
 }
 
-func TestIdempotent(t *testing.T) {
+// A JSON Patch guarded by its own test runs again after an unknown
+// outcome, and its test settles it: the one whose earlier write did
+// commit (ga) fails its test and stays unknown, applied once; the one whose
+// write did not (gb) is applied now, once.
+func TestApplyResumeGuarded(t *testing.T) {
+	srv := newServer(t, mockserver.Options{})
+	var paths, lines []string
+	for _, id := range []string{"ga", "gb"} {
+		p := "/guard/" + id
+		if _, err := srv.SetDoc(p, []byte(`{"ops":[],"todo":true}`)); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+		lines = append(lines, fmt.Sprintf(`{"id":%q,"url":%q,"patch":[{"op":"test","path":"/todo","value":true},{"op":"remove","path":"/todo"},{"op":"add","path":"/ops/-","value":%q}]}`, id, srv.URL+p, id))
+	}
+	if code, _, errOut := invoke(t, context.Background(), lines[0], "apply"); code != exitOK {
+		t.Fatalf("ga: exit %d; stderr:\n%s", code, errOut)
+	}
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	appendFile(t, out, recordLine(t, lines[0], 1, statusUnknown)+recordLine(t, lines[1], 2, statusUnknown))
+	code, stdout, errOut := invoke(t, context.Background(), strings.Join(lines, "\n"), "apply", "-resume", out)
+	got := statusByID(t, stdout)
+	if want := map[string]string{"ga": "unknown rerun", "gb": "ok rerun"}; fmt.Sprint(got) != fmt.Sprint(want) || code != exitUnknown {
+		t.Errorf("exit %d, reported %v; want 3, %v; stderr:\n%s", code, got, want, errOut)
+	}
+	if applied := opsIn(t, srv, paths); applied["ga"] != 1 || applied["gb"] != 1 {
+		t.Errorf("applied %v, want each once", applied)
+	}
+}
+
+// Which operations reported unknown may run again: the idempotent ones,
+// and JSON Patches guarded by their own test.
+func TestSafeToRerun(t *testing.T) {
+	patch := func(ops string) string { return `{"url":"http://x.test/d","patch":[` + ops + `]}` }
 	tests := []struct {
-		line string
-		want bool
+		name, line string
+		want       bool
 	}{
-		{`{"url":"http://x.test/d","merge":{"a":{"b":null},"c":[1]}}`, true},
-		{`{"url":"http://x.test/d","patch":[{"op":"test","path":"/n","value":1},{"op":"replace","path":"/n","value":2}]}`, true},
-		{`{"url":"http://x.test/d","patch":[{"op":"add","path":"/a/b","value":1},{"op":"remove","path":"/c"}]}`, true},
-		{`{"url":"http://x.test/d","patch":[{"op":"add","path":"","value":{}}]}`, true},
-		{`{"url":"http://x.test/d","patch":[{"op":"replace","path":"/items/0","value":1}]}`, true},
-		{`{"url":"http://x.test/d","patch":[{"op":"add","path":"/ops/-","value":1}]}`, false},
-		{`{"url":"http://x.test/d","patch":[{"op":"add","path":"/ops/0","value":1}]}`, false},
-		{`{"url":"http://x.test/d","patch":[{"op":"remove","path":"/ops/3"}]}`, false},
-		{`{"url":"http://x.test/d","patch":[{"op":"copy","from":"/a","path":"/b"}]}`, false},
-		{`{"url":"http://x.test/d","patch":[{"op":"move","from":"/a","path":"/b"}]}`, false},
+		{"merge patch", `{"url":"http://x.test/d","merge":{"a":{"b":null},"c":[1]}}`, true},
+		{"test and replace", patch(`{"op":"test","path":"/n","value":1},{"op":"replace","path":"/n","value":2}`), true},
+		{"add and remove members", patch(`{"op":"add","path":"/a/b","value":1},{"op":"remove","path":"/c"}`), true},
+		{"add the root", patch(`{"op":"add","path":"","value":{}}`), true},
+		{"replace an element", patch(`{"op":"replace","path":"/items/0","value":1}`), true},
+		{"append", patch(`{"op":"add","path":"/ops/-","value":1}`), false},
+		{"insert", patch(`{"op":"add","path":"/ops/0","value":1}`), false},
+		{"remove an element", patch(`{"op":"remove","path":"/ops/3"}`), false},
+		{"copy", patch(`{"op":"copy","from":"/a","path":"/b"}`), false},
+		{"move", patch(`{"op":"move","from":"/a","path":"/b"}`), false},
+		// Guarded by their own test: a second run fails the test.
+		{"guarded append", patch(`{"op":"test","path":"/v","value":3},{"op":"add","path":"/ops/-","value":"x"},{"op":"replace","path":"/v","value":4}`), true},
+		{"guarded by a remove", patch(`{"op":"test","path":"/todo","value":true},{"op":"remove","path":"/todo"},{"op":"add","path":"/ops/-","value":"x"}`), true},
+		{"guard inside an element", patch(`{"op":"test","path":"/a/1/v","value":3},{"op":"replace","path":"/a/1/v","value":4},{"op":"add","path":"/ops/-","value":1}`), true},
+		{"test without a write", patch(`{"op":"test","path":"/v","value":3},{"op":"add","path":"/ops/-","value":"x"}`), false},
+		{"writes the tested value", patch(`{"op":"test","path":"/v","value":3},{"op":"add","path":"/ops/-","value":"x"},{"op":"replace","path":"/v","value":3.0}`), false},
+		{"written before the test", patch(`{"op":"replace","path":"/v","value":3},{"op":"test","path":"/v","value":3},{"op":"add","path":"/ops/-","value":"x"},{"op":"replace","path":"/v","value":4}`), false},
+		{"written back", patch(`{"op":"test","path":"/v","value":3},{"op":"replace","path":"/v","value":4},{"op":"add","path":"/ops/-","value":"x"},{"op":"replace","path":"/v","value":3}`), false},
+		{"its container replaced", patch(`{"op":"test","path":"/m/v","value":3},{"op":"replace","path":"/m/v","value":4},{"op":"add","path":"/ops/-","value":"x"},{"op":"add","path":"/m","value":{"v":3}}`), false},
+		{"shifted by a remove beside it", patch(`{"op":"test","path":"/a/1/v","value":3},{"op":"replace","path":"/a/1/v","value":4},{"op":"remove","path":"/a/0"}`), false},
+		{"removed element as the write", patch(`{"op":"test","path":"/a/0","value":1},{"op":"remove","path":"/a/0"},{"op":"add","path":"/ops/-","value":"x"}`), false},
+		{"moved away", patch(`{"op":"test","path":"/v","value":3},{"op":"replace","path":"/v","value":4},{"op":"move","from":"/v","path":"/w"},{"op":"add","path":"/ops/-","value":"x"}`), false},
 	}
 	for _, tt := range tests {
-		o, err := newOpReader(strings.NewReader(tt.line), nil).next()
-		if err != nil || o.err != nil {
-			t.Fatalf("%s: %v %v", tt.line, err, o.err)
-		}
-		if got, what := idempotent(o); got != tt.want {
-			t.Errorf("%s: idempotent %v (%s), want %v", tt.line, got, what, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := newOpReader(strings.NewReader(tt.line), nil).next()
+			if err != nil || o.err != nil {
+				t.Fatalf("%s: %v %v", tt.line, err, o.err)
+			}
+			if got, what := safeToRerun(o); got != tt.want {
+				t.Errorf("safe to rerun: %v (%s), want %v", got, what, tt.want)
+			}
+		})
 	}
 }
