@@ -104,19 +104,7 @@ func TestApplyResume(t *testing.T) {
 		if code != step.want.code {
 			t.Errorf("%s: exit %d, want %d; stderr:\n%s", step.name, code, step.want.code, errOut)
 		}
-		got := map[string]string{}
-		for _, r := range parseResults(t, stdout) {
-			var id string
-			json.Unmarshal(r.ID, &id)
-			s := r.Status
-			if r.Skipped {
-				s += " skipped"
-			}
-			if r.Rerun {
-				s += " rerun"
-			}
-			got[id] = s
-		}
+		got := statusByID(t, stdout)
 		if fmt.Sprint(got) != fmt.Sprint(step.want.status) {
 			t.Errorf("%s: reported %v, want %v", step.name, got, step.want.status)
 		}
