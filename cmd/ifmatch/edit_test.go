@@ -17,11 +17,13 @@ import (
 )
 
 // editorScript is the test's $EDITOR: it keeps each file it is shown as
-// shown-N and, if the test wrote a reply-N, saves that instead.
+// shown-N and, if the test wrote a reply-N, saves that instead. Opened a
+// sixth time it fails, so that an edit that would reopen forever ends.
 const editorScript = `#!/bin/sh
 dir="$(dirname "$0")"
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo $n > "$dir/count"
+if [ $n -gt 5 ]; then exit 1; fi
 cp "$1" "$dir/shown-$n"
 if [ -f "$dir/reply-$n" ]; then cp "$dir/reply-$n" "$1"; fi
 `
@@ -67,6 +69,15 @@ func TestEdit(t *testing.T) {
 			name: "invalid JSON reopens", replies: []string{`{"name":`, `{"name":"new","price":10}`},
 			want: `{"name":"new","price":10}`, opened: 2, shown2: []string{"not valid JSON", `{"name":`},
 		},
+		{
+			// As kubectl edit: the same invalid file saved again ends it.
+			name: "invalid JSON saved unchanged gives up", replies: []string{`{"name":`},
+			want: original, opened: 2, code: exitFailed, stderr: "saved unchanged after an error",
+		},
+		{
+			name: "invalid JSON, only the comments kept, gives up", replies: []string{`{"name":`, "# mine\n" + `{"name":`},
+			want: original, opened: 2, code: exitFailed, stderr: "saved unchanged after an error",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +91,9 @@ func TestEdit(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			t.Setenv("EDITOR", script)
+			// $VISUAL comes first: $EDITOR would fail.
+			t.Setenv("VISUAL", script)
+			t.Setenv("EDITOR", "false")
 
 			h := mockserver.NewHandler(mockserver.Options{})
 			if _, err := h.SetDoc("/doc", []byte(original)); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,35 +36,54 @@ type clientFlags struct {
 	verbose         bool
 }
 
-// newFlagSet returns a flag set for a command whose usage line is synopsis,
-// with the client flags registered.
-func newFlagSet(name, synopsis string, std stdio, cf *clientFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	fs.Usage = func() {
-		fmt.Fprintf(std.err, "Usage: ifmatch %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
+// flagGroups selects the client flags a command lists: each command shows
+// only those that change what it does.
+type flagGroups uint
+
+// The groups beyond the flags every command has (-H, -timeout, -retries,
+// -retry-wait-min, -retry-wait-max, -version-field, -max-body, -v).
+const (
+	writeFlags     flagGroups = 1 << iota // -idempotency-keys, -idempotency-header, -version-param, -version-in-answer
+	conflictFlags                         // -max-attempts, -max-elapsed: writes retried after a conflict
+	patchFlags                            // -strategy, -stored-may-differ
+	jsonPatchFlags                        // -json-patch-content-type
+	mergeFlags                            // -merge-content-type
+	groupFlags                            // -no-group-commit
+)
+
+// register adds the client flags of groups to the command line.
+func (cf *clientFlags) register(fs *cmdLine, groups flagGroups) {
 	fs.Var(&cf.headers, "H", "request `header` 'Name: value' (repeatable); also IFMATCH_HEADER_<NAME> in the environment. Never printed")
-	fs.IntVar(&cf.maxAttempts, "max-attempts", 0, "write attempts per operation after conflicts, the first included; 0: no cap (-max-elapsed bounds it)")
-	fs.DurationVar(&cf.maxElapsed, "max-elapsed", 0, "time budget per operation for conflict retries; 0: 30s")
 	fs.DurationVar(&cf.timeout, "timeout", 0, "timeout of each HTTP request; 0: 30s")
 	fs.IntVar(&cf.retries, "retries", 0, "transport retries per request (network errors, 408, 429, 5xx); 0: 4; negative: none")
 	fs.DurationVar(&cf.retryWaitMin, "retry-wait-min", 0, "shortest wait before a transport retry; 0: 50ms")
 	fs.DurationVar(&cf.retryWaitMax, "retry-wait-max", 0, "longest wait before a transport retry; 0: 2s")
-	fs.StringVar(&cf.strategy, "strategy", "apply-locally", "how patches are written: apply-locally (PUT the patched document) or send-patch (PATCH)")
-	fs.BoolVar(&cf.idempotencyKeys, "idempotency-keys", false, "send an Idempotency-Key with every write, so that a server honoring it settles lost answers")
-	fs.StringVar(&cf.idempotencyHdr, "idempotency-header", "", "`name` of the idempotency key header; default Idempotency-Key")
 	fs.StringVar(&cf.versionField, "version-field", "", "JSON `pointer` of the version inside the document (/_rev for CouchDB, /metadata/resourceVersion for Kubernetes); default: the ETag header")
-	fs.StringVar(&cf.versionParam, "version-param", "", "with -version-field, a query `parameter` that also carries the version on writes (rev for CouchDB)")
-	fs.StringVar(&cf.versionInAnswer, "version-in-answer", "", "with -version-field, JSON `pointer` of the new version in a write's answer (/rev for CouchDB)")
-	fs.StringVar(&cf.mergeType, "merge-content-type", "", "media `type` merge patches are sent as with -strategy send-patch (application/json for OData); default application/merge-patch+json")
-	fs.StringVar(&cf.patchType, "json-patch-content-type", "", "media `type` JSON Patches are sent as with -strategy send-patch; default application/json-patch+json")
-	fs.BoolVar(&cf.storedMayDiffer, "stored-may-differ", false, "never take a sent document for the stored one (servers that change what they store): the next local change reads first")
-	fs.BoolVar(&cf.noGroupCommit, "no-group-commit", false, "write every operation on its own instead of combining concurrent ones on the same document")
 	fs.Int64Var(&cf.maxBody, "max-body", 0, "cap on request and response bodies in `bytes`; 0: 16 MiB")
 	fs.BoolVar(&cf.verbose, "v", false, "log retries, conflicts and rebases to stderr (credentials are never logged)")
-	return fs
+	if groups&writeFlags != 0 {
+		fs.BoolVar(&cf.idempotencyKeys, "idempotency-keys", false, "send an Idempotency-Key with every write, so that a server honoring it settles lost answers")
+		fs.StringVar(&cf.idempotencyHdr, "idempotency-header", "", "`name` of the idempotency key header; default Idempotency-Key")
+		fs.StringVar(&cf.versionParam, "version-param", "", "with -version-field, a query `parameter` that also carries the version on writes (rev for CouchDB)")
+		fs.StringVar(&cf.versionInAnswer, "version-in-answer", "", "with -version-field, JSON `pointer` of the new version in a write's answer (/rev for CouchDB)")
+	}
+	if groups&conflictFlags != 0 {
+		fs.IntVar(&cf.maxAttempts, "max-attempts", 0, "write attempts per operation after conflicts, the first included; 0: no cap (-max-elapsed bounds it)")
+		fs.DurationVar(&cf.maxElapsed, "max-elapsed", 0, "time budget per operation for conflict retries; 0: 30s")
+	}
+	if groups&patchFlags != 0 {
+		fs.StringVar(&cf.strategy, "strategy", "apply-locally", "how patches are written: apply-locally (PUT the patched document) or send-patch (PATCH)")
+		fs.BoolVar(&cf.storedMayDiffer, "stored-may-differ", false, "never take a sent document for the stored one (servers that change what they store): the next local change reads first")
+	}
+	if groups&mergeFlags != 0 {
+		fs.StringVar(&cf.mergeType, "merge-content-type", "", "media `type` merge patches are sent as with -strategy send-patch (application/json for OData); default application/merge-patch+json")
+	}
+	if groups&jsonPatchFlags != 0 {
+		fs.StringVar(&cf.patchType, "json-patch-content-type", "", "media `type` JSON Patches are sent as with -strategy send-patch; default application/json-patch+json")
+	}
+	if groups&groupFlags != 0 {
+		fs.BoolVar(&cf.noGroupCommit, "no-group-commit", false, "write every operation on its own instead of combining concurrent ones on the same document")
+	}
 }
 
 // options turns the flags and the environment into SDK options.

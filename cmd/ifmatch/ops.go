@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ type op struct {
 	patch []byte          // RFC 6902, or nil
 	merge []byte          // RFC 7396, or nil
 	err   error           // the line is not a valid operation
+	hash  string          // what the operation is, for -resume: see opHash
 }
 
 // opLine is the wire form of an operation.
@@ -85,6 +88,12 @@ func (r *opReader) next() (*op, error) {
 }
 
 func (r *opReader) parse(b []byte) *op {
+	o := r.parseLine(b)
+	o.hash = opHash(o, b)
+	return o
+}
+
+func (r *opReader) parseLine(b []byte) *op {
 	o := &op{line: r.line}
 	var l opLine
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -143,6 +152,27 @@ func (r *opReader) resolve(o *op) error {
 	}
 	o.url = u.String()
 	return nil
+}
+
+// opHash names what an operation does, so that -resume can tell that an
+// id or line an earlier output reports is still the same operation: its
+// kind, its URL as the output shows it (no credentials) and its patch,
+// compacted. A line that is not an operation is named by its text.
+func opHash(o *op, line []byte) string {
+	var b bytes.Buffer
+	switch {
+	case o.err != nil:
+		b.WriteString("invalid\n")
+		b.Write(line)
+	case o.patch != nil:
+		b.WriteString("patch\n" + redact(o.url) + "\n")
+		_ = json.Compact(&b, o.patch)
+	default:
+		b.WriteString("merge\n" + redact(o.url) + "\n")
+		_ = json.Compact(&b, o.merge)
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(sum[:16])
 }
 
 func present(raw json.RawMessage) bool {

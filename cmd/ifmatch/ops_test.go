@@ -82,9 +82,9 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// A regular file is counted ahead, for the ETA: the operations this run
-// will start, without those done before or left to other shards.
-func TestOpenInputCounts(t *testing.T) {
+// The input is counted ahead, for the ETA: the operations this run will
+// report, without those done before or left to other shards.
+func TestCheckInputCounts(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "ops.jsonl")
 	var lines []string
 	for i := range 10 {
@@ -94,12 +94,16 @@ func TestOpenInputCounts(t *testing.T) {
 	if err := os.WriteFile(name, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	done := doneSet{`id:"op0"`: true, `id:"op1"`: true}
-	in, total, err := openInput([]string{name}, nil, nil, shard{0, 1}, done)
+	rec := record{`id:"op0"`: {status: statusOK}, `id:"op1"`: {status: statusOK}}
+	in, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
+	total, err := checkInput(in, nil, shard{0, 1}, rec, unknownSafe)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if total != 9 { // 8 not done, and the invalid line
 		t.Errorf("total %d, want 9", total)
 	}
@@ -109,11 +113,13 @@ func TestOpenInputCounts(t *testing.T) {
 	}
 	var sum int64
 	for i := range 3 {
-		in, total, err := openInput([]string{name}, nil, nil, shard{i, 3}, done)
+		if _, err := in.Seek(0, 0); err != nil {
+			t.Fatal(err)
+		}
+		total, err := checkInput(in, nil, shard{i, 3}, rec, unknownSafe)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.Close()
 		sum += total
 	}
 	if sum != 9 {

@@ -2,62 +2,33 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"os"
+
+	"github.com/ifmatch/ifmatch"
 )
 
 // runPatch sends a JSON Patch (kind "patch") or a merge patch ("merge")
 // from a file or stdin, and prints the committed document.
 func runPatch(ctx context.Context, kind string, args []string, std stdio) int {
 	var cf clientFlags
-	what := map[string]string{"patch": "RFC 6902 JSON Patch", "merge": "RFC 7396 merge patch"}[kind]
-	fs := newFlagSet(kind, "[flags] URL [FILE|-]\n\nApplies the "+what+" in FILE (default: stdin) to the document at URL,\nreapplied to the fresh document on every conflict, and prints the result.", std, &cf)
-	withVersion := fs.Bool("i", false, "print the new version (ETag: or Version: line) and a blank line before the document")
-	quiet := fs.Bool("q", false, "print nothing on success")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return flagErr(err)
+	what, groups := "RFC 6902 JSON Patch", jsonPatchFlags
+	if kind == "merge" {
+		what, groups = "RFC 7396 merge patch", mergeFlags
 	}
-	if len(rest) < 1 || len(rest) > 2 {
-		return usage(std, "%s takes a URL and an optional FILE", kind)
-	}
-	src := "-"
-	if len(rest) == 2 {
-		src = rest[1]
-	}
-	body, err := readSource(src, std.in)
-	if err != nil {
-		return usage(std, "%v", err)
-	}
-	c, code := newClient(&cf, std)
-	if c == nil {
+	fs := newCmdLine(kind, "[flags] URL [FILE|-]\n\nApplies the "+what+" in FILE (default: stdin) to the document at URL,\nreapplied to the fresh document on every conflict, and prints the result.", std)
+	cf.register(fs, writeFlags|conflictFlags|patchFlags|groups)
+	withVersion, quiet := answerFlags(fs)
+	rest, code, ok := fs.parse(args)
+	if !ok {
 		return code
 	}
-	defer c.CloseIdleConnections()
-	send := c.Patch
-	if kind == "merge" {
-		send = c.MergePatch
+	url, body, code, ok := documentArgs(kind, rest, std)
+	if !ok {
+		return code
 	}
-	resp, err := send(ctx, rest[0], body)
-	status := outcome(err, ctx.Err() != nil)
-	if err != nil {
-		fmt.Fprintln(std.err, err)
-		return exitFor(status)
-	}
-	if !*quiet {
-		if *withVersion {
-			printVersion(std.out, &cf, resp.ETag)
+	return writeDocument(ctx, &cf, std, func(c *ifmatch.Client) (*ifmatch.Response, error) {
+		if kind == "merge" {
+			return c.MergePatch(ctx, url, body)
 		}
-		printBody(std.out, resp.Body)
-	}
-	return exitOK
-}
-
-// readSource reads FILE, or stdin for "-".
-func readSource(name string, stdin io.Reader) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(stdin)
-	}
-	return os.ReadFile(name)
+		return c.Patch(ctx, url, body)
+	}, *withVersion, *quiet)
 }

@@ -18,6 +18,9 @@ type result struct {
 	ETag     string          `json:"etag,omitempty"`
 	Attempts int             `json:"attempts"`
 	Error    string          `json:"error,omitempty"`
+	Skipped  bool            `json:"skipped,omitempty"` // not run: -resume left it unknown
+	Rerun    bool            `json:"rerun,omitempty"`   // run again after an earlier unknown outcome
+	Hash     string          `json:"hash,omitempty"`    // opHash: what the operation was, checked by -resume
 }
 
 // counts are the outcomes so far, read by the progress display.

@@ -11,10 +11,11 @@ import (
 
 // Exit statuses, shared by every command.
 const (
-	exitOK      = 0 // committed (or, for get and edit without change, done)
-	exitFailed  = 1 // failed: a conflict, a failed test operation, a 4xx, an interrupted apply
-	exitUsage   = 2 // the command line is wrong
-	exitUnknown = 3 // a write was sent and its answer lost
+	exitOK          = 0   // committed (or, for get and edit without change, done)
+	exitFailed      = 1   // failed: a conflict, a failed test operation, a 4xx
+	exitUsage       = 2   // the command line is wrong
+	exitUnknown     = 3   // a write was sent and its answer lost
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM before the end, nothing unknown; as a shell reports SIGINT
 )
 
 const usageText = `Usage: ifmatch COMMAND [flags] ARGS
@@ -27,14 +28,18 @@ Commands:
   get URL                print the document; -i also prints its version
   patch URL [FILE|-]     apply an RFC 6902 JSON Patch (from FILE or stdin)
   merge URL [FILE|-]     apply an RFC 7396 merge patch (from FILE or stdin)
-  edit URL               edit the document in $EDITOR; a concurrent change
-                         is merged, or the editor reopens on the conflict
+  edit URL               edit the document in $VISUAL or $EDITOR; a concurrent
+                         change is merged, or the editor reopens on the conflict
+  create URL [FILE|-]    create a document that must not exist (If-None-Match: *)
+  put URL [FILE|-]       replace the version given by -if-match, or read by get -i
+  delete URL             delete the version given by -if-match
   apply [FILE|-]         run a JSON Lines stream of operations:
                          {"id":..., "url":..., "patch":[...]} or
                          {"id":..., "url":..., "merge":{...}}
 
-Exit status: 0 committed, 1 failed, 2 usage error, 3 outcome unknown.
-Run "ifmatch COMMAND -h" for a command's flags.
+Exit status: 0 committed, 1 failed, 2 usage error, 3 outcome unknown,
+130 interrupted.
+Run "ifmatch COMMAND -h" (or "ifmatch help COMMAND") for a command's flags.
 `
 
 // command is one subcommand: it gets the context, its arguments and the
@@ -48,11 +53,14 @@ type stdio struct {
 }
 
 var commands = map[string]command{
-	"get":   runGet,
-	"patch": func(ctx context.Context, args []string, std stdio) int { return runPatch(ctx, "patch", args, std) },
-	"merge": func(ctx context.Context, args []string, std stdio) int { return runPatch(ctx, "merge", args, std) },
-	"edit":  runEdit,
-	"apply": runApply,
+	"get":    runGet,
+	"patch":  func(ctx context.Context, args []string, std stdio) int { return runPatch(ctx, "patch", args, std) },
+	"merge":  func(ctx context.Context, args []string, std stdio) int { return runPatch(ctx, "merge", args, std) },
+	"edit":   runEdit,
+	"create": runCreate,
+	"put":    runPut,
+	"delete": runDelete,
+	"apply":  runApply,
 }
 
 // run is the whole command line, testable in-process: ctx ends on the
@@ -65,6 +73,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && commands[args[1]] != nil {
+			return commands[args[1]](ctx, []string{"-h"}, std)
+		}
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	}
@@ -76,10 +87,52 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return cmd(ctx, args[1:], std)
 }
 
+// cmdLine is a command's flags and usage text.
+type cmdLine struct {
+	*flag.FlagSet
+	synopsis string
+	std      stdio
+}
+
+// newCmdLine returns the flag set of a command whose usage line is
+// synopsis. Errors go to stderr; the help text, asked for with -h, to
+// stdout (see parse).
+func newCmdLine(name, synopsis string, std stdio) *cmdLine {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(std.err)
+	fs.Usage = func() {} // parse prints the help, where it belongs
+	return &cmdLine{FlagSet: fs, synopsis: synopsis, std: std}
+}
+
+// help writes the command's usage text and flags to w.
+func (c *cmdLine) help(w io.Writer) {
+	fmt.Fprintf(w, "Usage: ifmatch %s %s\n\nFlags:\n", c.Name(), c.synopsis)
+	out := c.Output()
+	c.SetOutput(w)
+	c.PrintDefaults()
+	c.SetOutput(out)
+}
+
+// parse parses the arguments (see parseArgs). When it reports !ok the
+// command ends with code: 0 after -h (the help on stdout), 2 after a
+// mistake (on stderr).
+func (c *cmdLine) parse(args []string) (rest []string, code int, ok bool) {
+	rest, err := parseArgs(c.FlagSet, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		c.help(c.std.out)
+		return nil, exitOK, false
+	case err != nil:
+		fmt.Fprintf(c.std.err, "Run \"ifmatch %s -h\" for its flags.\n", c.Name())
+		return nil, exitUsage, false
+	}
+	return rest, exitOK, true
+}
+
 // parseArgs parses flags wherever they appear among the arguments (Go's
 // flag package stops at the first argument), so that "ifmatch patch URL
-// -max-attempts 3" works as users expect. "--" ends the flags. Errors have
-// already been printed by fs, with its usage.
+// -max-attempts 3" works as users expect. "--" ends the flags. Errors other
+// than flag.ErrHelp have already been printed by fs.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var rest []string
 	for len(args) > 0 {
@@ -99,15 +152,6 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = remaining[1:]
 	}
 	return rest, nil
-}
-
-// flagErr is the exit status for a parseArgs error: -h asked for the usage
-// text and is no mistake.
-func flagErr(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitUsage
 }
 
 // usage prints a command-line mistake and returns exitUsage.
