@@ -180,7 +180,7 @@ func TestErrorsReadCleanly(t *testing.T) {
 		{
 			name: "bad URL",
 			call: func() error { _, err := ifmatch.New(nil).Get(context.Background(), "ftp://h.test/x"); return err },
-			want: `ifmatch: invalid change: bad url: "ftp://h.test/x": the scheme must be http or https`,
+			want: `ifmatch: invalid URL: "ftp://h.test/x": the scheme must be http or https`,
 			is:   []error{ifmatch.ErrInvalidChange},
 		},
 		{

@@ -50,7 +50,9 @@ func parseURL(raw string) (string, *url.Userinfo, error) {
 	return s, u.User, nil
 }
 
-var errInvalidURL = fmt.Errorf("%w: bad url", ErrInvalidChange)
+// errInvalidURL is a URL the SDK cannot send to; it matches
+// ErrInvalidChange, whichever call it was given to, a read included.
+var errInvalidURL error = &saying{"ifmatch: invalid URL", ErrInvalidChange}
 
 // sameResource reports whether loc (absolute, or relative to target) names
 // the same scheme, host and path as target.
