@@ -28,6 +28,7 @@ type Client struct {
 	cache *etagCache
 	reads *readLedger // which versions reads handed out (reads.go)
 	lanes lanes
+	turns turns // RetryOnConflict's retries, one at a time per resource
 	heat  contention
 	stats counters
 	// solo numbers the calls with a backoff of their own, which never

@@ -378,3 +378,39 @@ func TestNonJSONAnswer(t *testing.T) {
 		}
 	}
 }
+
+// A RetryOnConflict inside another's attempt never waits for the turn its
+// caller holds: nested, they finish.
+func TestRetryOnConflictNested(t *testing.T) {
+	var puts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			w.Header().Set("ETag", fmt.Sprintf(`"%d"`, puts.Load()))
+			io.WriteString(w, `{"name":"a","stock":10}`)
+			return
+		}
+		if puts.Add(1) <= 2 {
+			w.WriteHeader(http.StatusPreconditionFailed) // the first two writes lose
+			return
+		}
+		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, puts.Load()))
+	}))
+	defer srv.Close()
+	c := newClient(t, ifmatch.Options{})
+	api := itemAPI{hc: c.StandardClient(), url: srv.URL + "/item"}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	runs := 0
+	err := ifmatch.RetryOnConflict(ctx, c, func(ctx context.Context) error {
+		if runs++; runs == 1 {
+			return api.decrement(ctx) // loses: the retry runs in the resource's turn
+		}
+		return ifmatch.RetryOnConflict(ctx, c, api.decrement) // loses once more, inside that turn
+	})
+	if err != nil {
+		t.Fatalf("nested RetryOnConflict: %v", err)
+	}
+	if runs != 2 || puts.Load() != 3 {
+		t.Errorf("outer ran %d times, %d PUTs; want 2 and 3", runs, puts.Load())
+	}
+}

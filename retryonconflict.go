@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -27,9 +28,11 @@ import (
 // a write through c in that attempt met a version conflict (a
 // [*ConflictError], or a 409 or 412 answer that Do returned and fn turned
 // into an error of its own, whatever its type), or when fn's error matches
-// [ErrConflict]. Attempts are spaced by c's conflict backoff and its
-// per-resource contention memory, within c's MaxAttempts and MaxElapsed
-// and the context; when they run out the error is a *ConflictError
+// [ErrConflict]. Retries are paced per resource: the calls of one Client
+// that lost a conflict on a resource run their next attempts there one at
+// a time (first attempts run freely), so that they stop colliding with each
+// other, and a custom Options.Backoff spaces them too; all within c's
+// MaxAttempts and MaxElapsed and the context; when they run out the error is a *ConflictError
 // (Attempts counts fn's runs) wrapping fn's last error, matching
 // context.DeadlineExceeded too when the deadline cut it short.
 //
@@ -45,9 +48,18 @@ func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context
 	bo := pol.backoff()
 	bo.Reset()
 	start := time.Now()
+	var turn *conflictSeen // the resource whose turn this call waits for
 	for n := 1; ; n++ {
 		sc := &versionScope{seen: map[cacheKey]snapshot{}}
-		err := fn(context.WithValue(ctx, scopeKey{}, sc))
+		release := func() {}
+		if turn != nil && ctx.Value(turnKey{}) == nil {
+			var err error
+			if release, err = c.turns.take(ctx, turn.t.key); err != nil {
+				return fmt.Errorf("ifmatch: RetryOnConflict: %w", err)
+			}
+		}
+		err := fn(context.WithValue(context.WithValue(ctx, turnKey{}, true), scopeKey{}, sc))
+		release()
 		switch {
 		case err == nil:
 			return nil
@@ -60,6 +72,9 @@ func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context
 			return err
 		}
 		hot := sc.hot.Load()
+		if hot != nil {
+			turn = hot
+		}
 		gaveUp := func(cause error) error {
 			ce := &ConflictError{Attempts: n, Err: cause}
 			if hot != nil {
@@ -71,7 +86,12 @@ func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context
 		if pol.spent(n) || d < 0 {
 			return gaveUp(err)
 		}
-		if pol.adaptive && hot != nil {
+		switch {
+		case turn != nil && pol.adaptive:
+			// The turn paces this Client's calls: the wait for it is
+			// the backoff.
+			d = 0
+		case pol.adaptive && hot != nil:
 			d = c.heat.conflicted(hot.t.key, n, hot.rtt, time.Since(start), d)
 		}
 		now := time.Now()
@@ -94,6 +114,54 @@ func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context
 			return fmt.Errorf("ifmatch: RetryOnConflict: %w", context.Cause(ctx))
 		case <-timer.C:
 		}
+	}
+}
+
+// turnKey marks a context inside a RetryOnConflict attempt: a nested
+// RetryOnConflict never waits for a turn its caller may hold.
+type turnKey struct{}
+
+// turns serializes, per resource, the retries of RetryOnConflict calls of
+// one Client: an attempt that lost a conflict on a resource runs again only
+// in its turn, one at a time, so that calls of this Client stop colliding
+// with each other there (each attempt costs a read and a write; colliding
+// attempts would cost many). First attempts run freely.
+type turns struct {
+	mu sync.Mutex
+	m  map[cacheKey]*turn
+}
+
+type turn struct {
+	ch      chan struct{}
+	waiters int
+}
+
+// take waits for k's turn; release gives it back.
+func (ts *turns) take(ctx context.Context, k cacheKey) (release func(), err error) {
+	ts.mu.Lock()
+	if ts.m == nil {
+		ts.m = map[cacheKey]*turn{}
+	}
+	t := ts.m[k]
+	if t == nil {
+		t = &turn{ch: make(chan struct{}, 1)}
+		ts.m[k] = t
+	}
+	t.waiters++
+	ts.mu.Unlock()
+	done := func() {
+		ts.mu.Lock()
+		if t.waiters--; t.waiters == 0 {
+			delete(ts.m, k)
+		}
+		ts.mu.Unlock()
+	}
+	select {
+	case t.ch <- struct{}{}:
+		return func() { <-t.ch; done() }, nil
+	case <-ctx.Done():
+		done()
+		return nil, context.Cause(ctx)
 	}
 }
 
