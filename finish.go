@@ -150,25 +150,30 @@ func committedBody(s snapshot, r *request, x *exchange) []byte {
 	return x.body
 }
 
-// answerAll gives each member of a committed group write its Response, each
-// with copies it may modify.
-func answerAll(ms []*member, x *exchange, etag string, body []byte) {
+// finishGroup ends a group's write: each member gets err, or, when the
+// write r committed (answered x), the finished version and document, with
+// copies of its own it may modify. base is as for finish.
+func (c *Client) finishGroup(t *target, r *request, x *exchange, err error, base []byte, ms []*member) {
+	if err != nil {
+		deliverAll(ms, nil, err)
+		return
+	}
+	if x.status < 200 || x.status >= 300 {
+		return // every member has been answered already
+	}
+	ctxs := make([]context.Context, len(ms))
+	for i, m := range ms {
+		ctxs[i] = m.ctx
+	}
+	s := c.finish(t, r, x, base, ctxs...)
+	body := committedBody(s, r, x)
 	for i, m := range ms {
 		h, b := x.header, body
 		if i < len(ms)-1 {
 			h, b = h.Clone(), bytes.Clone(b)
 		}
-		m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: etag}, nil)
+		m.deliver(&Response{StatusCode: x.status, Header: h, Body: b, ETag: s.etag}, nil)
 	}
-}
-
-// contexts returns the members' contexts.
-func contexts(ms []*member) []context.Context {
-	out := make([]context.Context, len(ms))
-	for i, m := range ms {
-		out[i] = m.ctx
-	}
-	return out
 }
 
 // account counts the error a call returns to its caller, so that Stats

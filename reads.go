@@ -56,13 +56,19 @@ func (rl *readLedger) handedOut(k cacheKey, v string) {
 	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
+	rs := rl.entry(k)
+	rs.open[v]++
+	rs.last = v
+}
+
+// entry returns k's reads, new if none; rl.mu is held.
+func (rl *readLedger) entry(k cacheKey) *reads {
 	rs, ok := rl.lru.Get(k)
 	if !ok {
 		rs = &reads{open: map[string]int{}}
 		rl.lru.Add(k, rs)
 	}
-	rs.open[v]++
-	rs.last = v
+	return rs
 }
 
 // created records the version a Create outside any scope made: its caller
@@ -74,12 +80,7 @@ func (rl *readLedger) created(k cacheKey, v string) {
 	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	rs, ok := rl.lru.Get(k)
-	if !ok {
-		rs = &reads{open: map[string]int{}}
-		rl.lru.Add(k, rs)
-	}
-	rs.last = v
+	rl.entry(k).last = v
 }
 
 // forgotten records that the resource's version is no longer known (a

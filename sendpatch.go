@@ -152,13 +152,7 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 		}
 		return build()
 	})
-	switch {
-	case err != nil:
-		deliverAll(ms, nil, err)
-	case x.status >= 200 && x.status < 300:
-		s := c.finish(t, r, x, base, contexts(ms)...)
-		answerAll(ms, x, s.etag, committedBody(s, r, x))
-	}
+	c.finishGroup(t, r, x, err, base, ms)
 	return rest, alone
 }
 

@@ -10,22 +10,8 @@ import (
 // retried. Errors: [ErrInvalidChange] for a body that is not JSON (nothing
 // sent), *ConflictError, [*OutcomeUnknownError], [*ResponseError], the
 // context's error.
-func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
-	ctx, end := c.startCall(ctx, "Create", http.MethodPut, url)
-	defer func() { c.endCall(ctx, end, resp, err) }()
-	t, err := c.target(url, opts)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.documentRequest(t, body)
-	if err != nil {
-		return nil, err
-	}
-	if c.cfg.VersionField == "" {
-		r.header.Set("If-None-Match", "*")
-	}
-	r.conditional, r.create = true, true
-	return c.write(ctx, &write{kind: kindCreate, t: t, req: r})
+func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+	return c.putDocument(ctx, "Create", kindCreate, url, body, opts)
 }
 
 // Put replaces the version of a resource its caller read: the version
@@ -39,8 +25,14 @@ func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...Ca
 // the concurrent one touch different fields (a field both changed, even to
 // the same value, is a *ConflictError unless Resolve decides). Errors: as
 // Create, plus ErrNoVersion.
-func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (resp *Response, err error) {
-	ctx, end := c.startCall(ctx, "Put", http.MethodPut, url)
+func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
+	return c.putDocument(ctx, "Put", kindReplace, url, body, opts)
+}
+
+// putDocument is Create and Put: a whole document, checked before anything
+// is sent, written with PUT.
+func (c *Client) putDocument(ctx context.Context, name string, kind writeKind, url string, body []byte, opts []CallOption) (resp *Response, err error) {
+	ctx, end := c.startCall(ctx, name, http.MethodPut, url)
 	defer func() { c.endCall(ctx, end, resp, err) }()
 	t, err := c.target(url, opts)
 	if err != nil {
@@ -50,7 +42,13 @@ func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallO
 	if err != nil {
 		return nil, err
 	}
-	return c.write(ctx, &write{kind: kindReplace, t: t, req: r})
+	if kind == kindCreate {
+		if c.cfg.VersionField == "" {
+			r.header.Set("If-None-Match", "*")
+		}
+		r.conditional, r.create = true, true
+	}
+	return c.write(ctx, &write{kind: kind, t: t, req: r})
 }
 
 // Delete deletes the version of a resource its caller read, chosen as for
