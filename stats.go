@@ -7,8 +7,8 @@ import (
 
 // Stats counts what a Client has done since [New].
 type Stats struct {
-	Writes           int64 // write calls (Create, Put, Patch, MergePatch, Update, Modify, Delete)
-	Conflicts        int64 // conflict answers met (409, 412, 428) and locks (423) waited out
+	Writes           int64 // write calls (Create, Put, Patch, MergePatch, Update, Modify, Delete, and Do's requests of other methods than GET, HEAD, OPTIONS and TRACE)
+	Conflicts        int64 // answers that refused a write's version (409, 412, 428, and 422 to a patch) and locks (423) waited out
 	ConflictErrors   int64 // *ConflictError returned to callers
 	Rebases          int64 // changes reapplied to a fresh version after a conflict
 	Refetches        int64 // reads made to learn the current version
