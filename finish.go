@@ -124,7 +124,7 @@ func isDocument(t *target, expected []byte, x *exchange) bool {
 	if bytes.Equal(bytes.TrimSpace(x.body), bytes.TrimSpace(expected)) {
 		return true // stored as sent: the common case, no decoding
 	}
-	var want, got map[string]json.RawMessage
+	var want, got map[string]skipped
 	if json.Unmarshal(x.body, &got) != nil || got == nil || json.Unmarshal(expected, &want) != nil || want == nil {
 		return false
 	}
@@ -135,6 +135,12 @@ func isDocument(t *target, expected []byte, x *exchange) bool {
 	}
 	return true
 }
+
+// skipped is a JSON object member's value, not decoded: isDocument compares
+// member names only, and copies no value.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
 
 // committedBody is a successful write's document for its Response: what
 // the answer proved (s), else what a PUT sent (never a status body such as
