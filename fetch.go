@@ -12,48 +12,50 @@ import (
 // Reading resources: the current version for the conflict loop, and
 // learning versions from answers into the cache.
 
-// base is the version a write is built on.
-type base struct {
+// latest is the newest version known of a resource, with its document
+// when known: what a write is rebuilt on (not to be confused with basis,
+// the version a caller's write is based on).
+type latest struct {
 	snapshot
 	fresh bool // read from the server during this call, not from the cache
 }
 
 // current returns the version to build a write on: the cached one when it
 // has what is needed (a document, for ApplyLocally), else a fresh read.
-func (c *Client) current(ctx context.Context, t *target, needBody bool) (base, error) {
+func (c *Client) current(ctx context.Context, t *target, needBody bool) (latest, error) {
 	if s, ok := c.cache.get(t.key, t.all); ok && (s.body != nil || !needBody) {
-		return base{snapshot: s}, nil
+		return latest{snapshot: s}, nil
 	}
 	return c.fetch(ctx, t, needBody)
 }
 
 // fetch reads the resource from the server, bypassing caches on the way
 // (Cache-Control: no-cache), and remembers it.
-func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (base, error) {
+func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (latest, error) {
 	r := &request{method: http.MethodGet, url: t.url, header: t.header.Clone()}
 	r.header.Set("Cache-Control", "no-cache")
 	c.stats.refetches.Add(1)
 	x, err := c.send(ctx, r)
 	if err != nil {
-		return base{}, err
+		return latest{}, err
 	}
 	if x.status != http.StatusOK {
 		c.gone(t, x.status)
-		return base{}, newResponseError(http.MethodGet, t.safeURL(), x)
+		return latest{}, newResponseError(http.MethodGet, t.safeURL(), x)
 	}
 	if needBody {
 		if err := checkDocument(x.header, x.body); err != nil {
-			return base{}, opErr(http.MethodGet, t.url, err)
+			return latest{}, opErr(http.MethodGet, t.url, err)
 		}
 	}
 	v := c.versionOf(x.header, x.body)
 	if v == "" {
 		c.forget(t)
-		return base{}, c.unversioned(t)
+		return latest{}, c.unversioned(t)
 	}
 	s := snapshot{etag: v, body: x.body}
 	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
-	return base{snapshot: s, fresh: true}, nil
+	return latest{snapshot: s, fresh: true}, nil
 }
 
 // checkDocument accepts a JSON body whose Content-Type, if any, allows
@@ -77,20 +79,20 @@ func checkDocument(h http.Header, body []byte) error {
 // that says it holds the resource's representation (Content-Location equal
 // to the request's path, a version and a JSON document), so that no
 // refetch is needed.
-func (c *Client) conflictBody(t *target, x *exchange) (base, bool) {
+func (c *Client) conflictBody(t *target, x *exchange) (latest, bool) {
 	loc := x.header.Get("Content-Location")
 	if loc == "" || len(x.body) == 0 || checkDocument(x.header, x.body) != nil ||
 		strings.HasPrefix(x.header.Get("Content-Type"), "application/problem+json") {
-		return base{}, false
+		return latest{}, false
 	}
 	if !sameResource(t.url, loc) {
-		return base{}, false
+		return latest{}, false
 	}
 	v := c.versionOf(x.header, x.body)
 	if v == "" {
-		return base{}, false
+		return latest{}, false
 	}
 	s := snapshot{etag: v, body: x.body}
 	c.cache.put(t.key, s, x.header.Values("Vary"), t.all)
-	return base{snapshot: s, fresh: true}, true
+	return latest{snapshot: s, fresh: true}, true
 }

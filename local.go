@@ -85,7 +85,7 @@ func deliverAll(ms []*member, resp *Response, err error) {
 // Members whose change fails or asks for no change are answered (when the
 // base is fresh) and left out. recheck reports a failure on a cached base,
 // which must be judged again on a fresh read before anyone is answered.
-func (c *Client) applyAll(l *loop, b base, ms []*member) (doc []byte, live []*member, recheck bool) {
+func (c *Client) applyAll(l *loop, b latest, ms []*member) (doc []byte, live []*member, recheck bool) {
 	live = make([]*member, 0, len(ms))
 	type failure struct {
 		m   *member

@@ -175,17 +175,17 @@ const rejectLimit = 4
 // off, and returns the current version (with its document when needBody)
 // to rebuild the write on. It ends the call when the budget is spent or the
 // context ends.
-func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (base, error) {
+func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (latest, error) {
 	c := l.c
 	c.forget(l.t)
 	if err := l.wait(ctx, x); err != nil {
-		return base{}, err
+		return latest{}, err
 	}
 	next, ok := c.conflictBody(l.t, x)
 	if !ok || (needBody && next.body == nil) {
 		var err error
 		if next, err = c.fetch(ctx, l.t, needBody); err != nil {
-			return base{}, err
+			return latest{}, err
 		}
 	}
 	// A weak tag refused by a server that compares strongly: wait for it
@@ -196,7 +196,7 @@ func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (base, e
 // refreshGroup is refresh for a group's write: its members' changes were
 // refused, so they are waiting again (a caller that leaves now is told its
 // change was not applied) until the write is rebuilt.
-func (l *loop) refreshGroup(ctx context.Context, x *exchange, ms []*member) (base, error) {
+func (l *loop) refreshGroup(ctx context.Context, x *exchange, ms []*member) (latest, error) {
 	for _, m := range ms {
 		m.state.CompareAndSwap(stInFlight, stWaiting)
 	}
@@ -207,7 +207,7 @@ func (l *loop) refreshGroup(ctx context.Context, x *exchange, ms []*member) (bas
 // ends the call when it did not: a 409 with an unchanged version is a
 // conflict about content, a 422 a refusal of the change itself, and a 412
 // repeated rejectLimit times a server refusing its own version.
-func (l *loop) moved(ctx context.Context, x *exchange, next base) error {
+func (l *loop) moved(ctx context.Context, x *exchange, next latest) error {
 	if next.etag == l.version {
 		switch x.status {
 		case http.StatusConflict:
@@ -228,7 +228,7 @@ func (l *loop) moved(ctx context.Context, x *exchange, next base) error {
 
 // rebased records that the write is rebuilt on next after the stale answer
 // x: the one place a rebase is counted and logged.
-func (l *loop) rebased(ctx context.Context, x *exchange, next base) {
+func (l *loop) rebased(ctx context.Context, x *exchange, next latest) {
 	l.version = next.etag
 	l.c.stats.rebases.Add(1)
 	if cfg := &l.c.cfg; cfg.Logger.Enabled(ctx, slogDebug) {

@@ -163,7 +163,7 @@ func (c *Client) patchGroup(ctx context.Context, t *target, ms []*member, more f
 // left to be written alone (the server's answer to the group says nothing
 // about it), and alone in its group, the server's refusal is its answer.
 // kept are the members to write again.
-func (c *Client) recheck(l *loop, x *exchange, next base, ms []*member) (kept, alone []*member, err error) {
+func (c *Client) recheck(l *loop, x *exchange, next latest, ms []*member) (kept, alone []*member, err error) {
 	chs := make([]change, len(ms))
 	for i, m := range ms {
 		chs[i] = m.change.(*sentPatch).change

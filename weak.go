@@ -53,7 +53,7 @@ type weakState struct {
 // conflict answer x to a write built on version sent. Once the server has
 // shown that it refuses weak tags, it waits and refetches until the tag is
 // strong, and returns the version to write on.
-func (l *loop) settleWeak(ctx context.Context, x *exchange, sent string, next base, needBody bool) (base, error) {
+func (l *loop) settleWeak(ctx context.Context, x *exchange, sent string, next latest, needBody bool) (latest, error) {
 	if x.status != http.StatusPreconditionFailed {
 		return next, nil
 	}
@@ -62,11 +62,11 @@ func (l *loop) settleWeak(ctx context.Context, x *exchange, sent string, next ba
 	}
 	for l.weak.refused && isWeak(next.etag) {
 		if err := l.waitStrong(ctx, x, next.etag); err != nil {
-			return base{}, err
+			return latest{}, err
 		}
 		var err error
 		if next, err = l.c.fetch(ctx, l.t, needBody); err != nil {
-			return base{}, err
+			return latest{}, err
 		}
 	}
 	return next, nil
