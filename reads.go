@@ -41,6 +41,11 @@ type reads struct {
 	last string         // the version last handed out; "" once forgotten
 }
 
+// maxOpen bounds the versions a resource's reads keep open. Once two are
+// open no write claims any (it is refused), so more need not be counted:
+// the bound only keeps a resource read often and never written small.
+const maxOpen = 4
+
 func newReadLedger(size int) *readLedger {
 	if size < 0 {
 		return nil // no cache: no version is known (ErrNoVersion)
@@ -57,7 +62,9 @@ func (rl *readLedger) handedOut(k cacheKey, v string) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	rs := rl.entry(k)
-	rs.open[v]++
+	if _, ok := rs.open[v]; ok || len(rs.open) < maxOpen {
+		rs.open[v]++
+	}
 	rs.last = v
 }
 
