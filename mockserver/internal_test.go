@@ -126,12 +126,14 @@ func TestGetPointer(t *testing.T) {
 
 func TestFormatVersionIsUnique(t *testing.T) {
 	seen := map[string]bool{}
-	for seq := uint64(1); seq <= 100_000; seq++ {
-		v := formatVersion(1, seq)
-		if seen[v] {
-			t.Fatalf("formatVersion(1, %d) = %s, seen before", seq, v)
+	for _, salt := range []uint64{0, newEpoch().salt} {
+		for seq := uint64(1); seq <= 100_000; seq++ {
+			v := formatVersion(1, seq, salt)
+			if seen[v] {
+				t.Fatalf("formatVersion(1, %d, %#x) = %s, seen before", seq, salt, v)
+			}
+			seen[v] = true
 		}
-		seen[v] = true
 	}
 }
 
@@ -171,7 +173,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 }
 
 func TestIdempotencyKeysAreBounded(t *testing.T) {
-	s := idemStore{max: 2}
+	s := idemStore{maxKeys: 2, maxBytes: 1 << 30}
 	var fp [32]byte
 	for _, k := range []string{"a", "b", "c"} {
 		e, _ := s.begin(k, fp, "/")

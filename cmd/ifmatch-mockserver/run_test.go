@@ -165,8 +165,8 @@ func TestRun(t *testing.T) {
 	}{
 		{"GET", "/counter", "", nil, 200, `{"n":0}`},
 		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"0"`, "Content-Type", "application/json"}, 409, "stale-version"},
-		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"1"`, "Content-Type", "application/json"}, 200, `{"n":1}`},
-		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"2"`}, 415, "unsupported-media-type"},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", "$etag", "Content-Type", "application/json"}, 200, `{"n":1}`},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", "$etag"}, 415, "unsupported-media-type"},
 		{"PUT", "/x%00y", `{}`, []string{"Content-Type", "application/json"}, 201, "{}"},
 		{"PUT", "/_mock/docs/other", `{"x":true}`, nil, 201, `{"x":true}`},
 		{"GET", "/other", "", nil, 200, `{"x":true}`},
@@ -175,10 +175,15 @@ func TestRun(t *testing.T) {
 		{"GET", "/counter", "", nil, 503, "injected-fault"},
 		{"GET", "/_mock/faults", "", nil, 200, `"error_rate":1`},
 	}
+	etag := "" // the last ETag seen, sent for "$etag"
 	for _, s := range steps {
 		req, _ := http.NewRequest(s.method, url+s.path, strings.NewReader(s.body))
 		for i := 0; i+1 < len(s.header); i += 2 {
-			req.Header.Set(s.header[i], s.header[i+1])
+			v := s.header[i+1]
+			if v == "$etag" {
+				v = etag
+			}
+			req.Header.Set(s.header[i], v)
 		}
 		resp, err := c.Do(req)
 		if err != nil {
@@ -186,6 +191,9 @@ func TestRun(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if e := resp.Header.Get("ETag"); e != "" {
+			etag = e
+		}
 		if resp.StatusCode != s.want || !strings.Contains(string(body), s.wantBody) {
 			t.Errorf("%s %s = %d %s, want %d with %s", s.method, s.path, resp.StatusCode, body, s.want, s.wantBody)
 		}
