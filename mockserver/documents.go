@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -184,6 +185,10 @@ func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *resp
 			if err != nil {
 				return nil, problem(http.StatusBadRequest, ProblemInvalidPatch, "Bad Request",
 					"the body is not a JSON Patch: "+err.Error(), wr.path)
+			}
+			if len(p) > maxPatchOps {
+				return nil, problem(http.StatusBadRequest, ProblemBadRequest, "Bad Request",
+					fmt.Sprintf("the patch has %d operations; the limit is %d", len(p), maxPatchOps), wr.path)
 			}
 			if err := checkRootOps(p); err != nil {
 				return nil, problem(http.StatusUnprocessableEntity, ProblemPatchFailed, "Unprocessable Content",
