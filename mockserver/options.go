@@ -28,13 +28,13 @@ type Options struct {
 	// VersionField mode a version is always required, so this has no effect.
 	RequireIfMatch bool
 
-	// WeakETags hands out weak ETags (W/"7"). If-Match then compares the
+	// WeakETags hands out weak ETags (W/"…-7"). If-Match then compares the
 	// tags verbatim, W/ included, as table stores do.
 	WeakETags bool
 
 	// WeakWindow, when positive, imitates Apache httpd: for this long after
-	// each write, GET and HEAD give the document's ETag weak (W/"7"), then
-	// strong ("7"). If-Match compares strongly, so a weak tag never
+	// each write, GET and HEAD give the document's ETag weak (W/"…-7"),
+	// then strong ("…-7"). If-Match compares strongly, so a weak tag never
 	// matches, and no tag does while the document's is weak. Zero: off.
 	// It excludes WeakETags and VersionField. See also ApacheOptions.
 	WeakWindow time.Duration
