@@ -175,6 +175,7 @@ func TestRun(t *testing.T) {
 		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", "$etag", "Content-Type", "application/json"}, 200, `{"n":1}`},
 		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", "$etag"}, 415, "unsupported-media-type"},
 		{"PUT", "/x%00y", `{}`, []string{"Content-Type", "application/json"}, 201, "{}"},
+		{"GET", "/counter", "", []string{"X-Pad", strings.Repeat("a", 100<<10)}, 431, ""}, // past -max-header-bytes
 		{"PUT", "/_mock/docs/other", `{"x":true}`, nil, 201, `{"x":true}`},
 		{"GET", "/other", "", nil, 200, `{"x":true}`},
 		{"GET", "/_mock/stats", "", nil, 200, `"commits":2`},
