@@ -119,3 +119,89 @@ func TestHeapBytes(t *testing.T) {
 		})
 	}
 }
+
+// churnCache is fillCache past the cache's capacity: total documents put
+// into a cache of capacity entries, so that total-capacity are evicted.
+func churnCache(t testing.TB, capacity, total, size int, maxBytes int64) (*etagCache, int64) {
+	t.Helper()
+	doc := []byte(`{"d":"` + strings.Repeat("x", max(size-8, 0)) + `"}`)[:size]
+	before := heapInUse()
+	c := newETagCache(capacity, maxBytes)
+	for i := range total {
+		url, err := canonicalURL(fmt.Sprintf("http://127.0.0.1:8080/items/%07d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := readCapped(bytes.NewReader(doc), 16<<20, int64(len(doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		etag := fmt.Sprintf(`"%d-%08x"`, i+1, i*2654435761)
+		c.put(cacheKey{url: url}, snapshot{etag: etag, body: body}, nil, nil)
+	}
+	held := heapInUse() - before
+	runtime.KeepAlive(c)
+	return c, held
+}
+
+// TestCacheBytesMatchesHeapAfterEviction churns caches through more than
+// three times their capacity: what the cache counts must still be within
+// 10% of the heap it holds. The LRU's map never shrinks and keeps the
+// slots of evicted keys, which once made 10-byte documents hold 1.2 times
+// what was counted.
+func TestCacheBytesMatchesHeapAfterEviction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("churns caches of tens of megabytes")
+	}
+	tests := []struct {
+		name            string
+		capacity, total int
+		size            int
+		maxBytes        int64
+	}{
+		// evictions since the LRU was last rebuilt vary with the totals;
+		// the map is largest when they are many
+		{"10 B, by entries", 10_000, 40_000, 10, 1 << 40},
+		{"10 B, by entries, before a rebuild", 13_000, 58_400, 10, 1 << 40},
+		{"10 B, by entries, large", 30_000, 125_000, 10, 1 << 40},
+		{"1 KB, by entries", 5_000, 22_000, 1 << 10, 1 << 40},
+		{"1 KB, by bytes", 1 << 20, 20_000, 1 << 10, 4 << 20},
+		{"64 KB, by entries", 100, 450, 64 << 10, 1 << 40},
+		{"64 KB, by bytes", 1 << 20, 600, 64 << 10, 8 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, held := churnCache(t, tt.capacity, tt.total, tt.size, tt.maxBytes)
+			entries, counted := c.len()
+			if evicted := c.evictions.Load(); evicted < 3*int64(entries) {
+				t.Fatalf("%d evictions for %d entries, want more than 3 times as many", evicted, entries)
+			}
+			t.Logf("%s: %d entries, heap %d B per entry, counted %d B per entry (heap/counted %.2f)",
+				tt.name, entries, held/int64(entries), counted/int64(entries), float64(held)/float64(counted))
+			if diff := float64(held-counted) / float64(held); diff > 0.10 || diff < -0.10 {
+				t.Errorf("counted %d bytes for a heap of %d: off by %.0f%%, want within 10%%", counted, held, 100*diff)
+			}
+		})
+	}
+}
+
+// TestCacheBytesMatchesHeapAfterForgetting fills a cache, then forgets
+// most of it, as conflicts and deletes do: the map must shrink with it.
+func TestCacheBytesMatchesHeapAfterForgetting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a cache of megabytes")
+	}
+	before := heapInUse()
+	c, _ := fillCache(t, 20_000, 10, 1<<40)
+	for _, k := range c.lru.Keys()[:18_000] {
+		c.forget(k)
+	}
+	held := heapInUse() - before
+	entries, counted := c.len()
+	t.Logf("2,000 of 20,000 entries left: heap %d B per entry, counted %d B per entry (heap/counted %.2f)",
+		held/int64(entries), counted/int64(entries), float64(held)/float64(counted))
+	if diff := float64(held-counted) / float64(held); diff > 0.10 || diff < -0.10 {
+		t.Errorf("counted %d bytes for a heap of %d: off by %.0f%%, want within 10%%", counted, held, 100*diff)
+	}
+	runtime.KeepAlive(c)
+}

@@ -188,3 +188,33 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheCompactionKeepsOrder churns a cache through several rebuilds of
+// its LRU: the entries, their recency and the byte count come through
+// unchanged, and the rebuilds count as no evictions.
+func TestCacheCompactionKeepsOrder(t *testing.T) {
+	const capacity = 2000
+	c := newETagCache(capacity, 1<<30)
+	for i := range 5000 {
+		c.put(key(fmt.Sprint(i)), snapshot{etag: "e", body: []byte(fmt.Sprint(i))}, nil, nil)
+	}
+	if got := c.evictions.Load(); got != 3000 {
+		t.Errorf("evictions = %d, want 3000", got)
+	}
+	c.get(key("3000"), nil) // now the most recent
+	c.put(key("5000"), snapshot{etag: "e"}, nil, nil)
+	for k, want := range map[string]bool{"2999": false, "3000": true, "3001": false, "3002": true, "5000": true} {
+		if _, ok := c.get(key(k), nil); ok != want {
+			t.Errorf("entry %s present = %v, want %v", k, ok, want)
+		}
+	}
+	n, counted := c.len()
+	var sum int64
+	for _, k := range c.lru.Keys() {
+		e, _ := c.lru.Peek(k)
+		sum += e.size() + urlSize(k)
+	}
+	if n != capacity || counted != sum {
+		t.Errorf("%d entries counting %d bytes, want %d counting %d", n, counted, capacity, sum)
+	}
+}

@@ -103,10 +103,10 @@ func readPreconditions(h http.Header) preconditions {
 	return p
 }
 
-// checkETagLocked evaluates the preconditions of a write in ETag mode
-// against the current document (nil when missing). It returns the error
-// answer, or nil when the write may go on. h.mu must be held.
-func (h *Handler) checkETagLocked(p preconditions, cur *document, path string) *response {
+// checkETag evaluates the preconditions of a write in ETag mode against
+// the current document (nil when missing). It returns the error answer, or
+// nil when the write may go on. The caller holds the document's lock.
+func (h *Handler) checkETag(p preconditions, cur *document, path string) *response {
 	if p.hasIfMatch {
 		equal := strongEqual
 		if h.opts.WeakETags {
@@ -128,9 +128,9 @@ func (h *Handler) checkETagLocked(p preconditions, cur *document, path string) *
 	return nil
 }
 
-// checkVersionLocked evaluates a write's version in VersionField mode.
-// h.mu must be held.
-func (h *Handler) checkVersionLocked(version string, hasVersion bool, cur *document, path string) *response {
+// checkVersion evaluates a write's version in VersionField mode. The
+// caller holds the document's lock.
+func (h *Handler) checkVersion(version string, hasVersion bool, cur *document, path string) *response {
 	switch {
 	case cur == nil && hasVersion:
 		return h.stale(http.StatusConflict, nil, path, "a version was sent but the document does not exist")

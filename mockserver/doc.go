@@ -4,7 +4,10 @@
 //
 // It stores JSON documents at any path (the query is not part of the key)
 // and versions each write. Every version is unique server-wide, also across
-// a delete and re-create. A test usually starts one on loopback:
+// a delete and re-create, and across servers: each Handler starts its ETags
+// with a random prefix ("3f9a1c07b2e4-7"), so a client that outlives a
+// restarted server never finds its remembered ETag on different content. A
+// test usually starts one on loopback:
 //
 //	srv := mockserver.New(mockserver.Options{})
 //	defer srv.Close()
@@ -16,7 +19,8 @@
 // # Documents
 //
 // GET and HEAD answer 200 with the document, Content-Type application/json
-// and a strong ETag such as "7"; with a matching If-None-Match, 304. PUT
+// and a strong ETag such as "3f9a1c07b2e4-7"; with a matching
+// If-None-Match, 304. PUT
 // stores a JSON body (Content-Type application/json or */*+json; without
 // one it is a 415): 201 on create, with a percent-encoded Location, 200 on
 // update, with the stored document and its ETag. PATCH takes
@@ -41,11 +45,20 @@
 // cannot make it hold or do much: a body is at most 8 MiB (413); its arrays
 // and objects nest at most 64 deep, and its bytes weighted by nesting (each
 // byte counted once per array or object around it) are at most 32 MiB
-// (400), which bounds what the patch library copies when it decodes. The
-// document a patch produces obeys the same limits (422), and a JSON
-// Patch's copy operations may add at most 8 MiB. SetDoc refuses what a
-// request could not store. Stats counts methods outside RFC 9110 and
-// PATCH under "OTHER".
+// (400), which bounds what the patch library copies when it decodes; it
+// holds at most 100,000 object members (400), which bounds a merge patch's
+// work, linear in them, before it starts. A JSON Patch has at most 10,000
+// operations (400), and its copy operations may add at most 8 MiB, sized
+// before any is made (422). The document a patch produces obeys the limits
+// of a body (422). SetDoc refuses what a request could not store. Stats
+// counts methods outside RFC 9110 and PATCH under "OTHER". Idempotent
+// answers are kept up to 100,000 keys and 64 MiB, oldest first out.
+//
+// A write holds only its own document: writes to one document are
+// serialized (each check-and-commit atomic), while reads, and writes of
+// other documents, go on. The server of New reads header fields up to
+// DefaultMaxHeaderBytes (431 past them) and serves
+// Options.MaxConnections connections at once.
 //
 // # Modes
 //
@@ -55,7 +68,8 @@
 //   - StaleStatus 409 answers a stale version with 409 instead of 412.
 //   - RequireIfMatch answers 428 to an unconditional write of an existing
 //     document.
-//   - WeakETags hands out W/"7" and takes it back verbatim in If-Match.
+//   - WeakETags hands out weak ETags (W/"3f9a1c07b2e4-7") and takes them
+//     back verbatim in If-Match.
 //   - ConflictBody makes a stale answer carry the current document and its
 //     ETag, so that a client can rebase without another GET.
 //   - VersionField keeps the version inside the document (CouchDB's "/_rev",
@@ -118,5 +132,7 @@
 //
 // It has a flag for every option and fault; -h lists them. Its timeouts
 // (-read-header-timeout 5s, -read-timeout 15s, -idle-timeout 15s,
-// -write-timeout none) close connections that trickle or sit idle.
+// -write-timeout none) close connections that trickle or sit idle, and it
+// serves -max-conns (256) connections at once with header fields up to
+// -max-header-bytes (64 KiB).
 package mockserver

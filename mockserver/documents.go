@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 // read answers GET and HEAD, possibly from an older version.
 func (h *Handler) read(r *http.Request, d *decision) *response {
 	path := r.URL.Path
-	h.mu.Lock()
+	h.mu.Lock() // history is guarded by mu
 	cur := h.docs[path]
 	if cur == nil {
 		h.mu.Unlock()
@@ -65,44 +66,40 @@ func (h *Handler) conditional(wr *writeRequest) bool {
 	return wr.pre.hasIfMatch
 }
 
-// write answers PUT, PATCH and DELETE: validation outside the lock, then
-// the check and the commit under one hold of it.
+// write answers PUT, PATCH and DELETE: validation first, then the check,
+// the work and the commit under one hold of the document's lock, which
+// other documents never wait for.
 func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 	wr, resp := h.parseWrite(r, body)
 	if resp != nil {
 		return resp
 	}
-	if d.interfere && h.conditional(wr) {
-		h.mu.Lock()
-		bumped := h.bumpLocked(wr.path)
-		h.mu.Unlock()
-		if bumped {
-			d.note("interference")
-			h.count(func(s *Stats) { s.Faults.Interferences++; s.ExternalWrites++ })
-		}
+	if d.interfere && h.conditional(wr) && h.bump(wr.path) {
+		d.note("interference")
+		h.count(func(s *Stats) { s.Faults.Interferences++; s.ExternalWrites++ })
 	}
 
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	cur := h.docs[wr.path]
+	unlock := h.locks.lock(wr.path)
+	defer func() { unlock() }() // checkGap takes the lock anew
+	cur := h.current(wr.path)
 	if cur == nil && wr.method != http.MethodPut {
 		return notFound(wr.path)
 	}
 	if !h.opts.IgnorePreconditions {
 		var resp *response
 		if h.versionPtr != nil {
-			resp = h.checkVersionLocked(wr.version, wr.hasVersion, cur, wr.path)
+			resp = h.checkVersion(wr.version, wr.hasVersion, cur, wr.path)
 		} else {
-			resp = h.checkETagLocked(wr.pre, cur, wr.path)
+			resp = h.checkETag(wr.pre, cur, wr.path)
 		}
 		if resp != nil {
 			return resp
 		}
 		if h.opts.NonAtomicCheck > 0 {
-			if !h.checkGap(r.Context()) {
+			if !h.checkGap(r.Context(), wr.path, &unlock) {
 				return problem(http.StatusServiceUnavailable, ProblemBadRequest, "Service Unavailable", "the request ended", wr.path)
 			}
-			if cur = h.docs[wr.path]; cur == nil && wr.method != http.MethodPut {
+			if cur = h.current(wr.path); cur == nil && wr.method != http.MethodPut {
 				return notFound(wr.path)
 			}
 		}
@@ -111,9 +108,12 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 	next := wr.doc
 	switch wr.method {
 	case http.MethodDelete:
-		delete(h.docs, wr.path)
+		h.remove(wr.path)
 		return &response{status: http.StatusNoContent, header: http.Header{}, committed: true}
 	case http.MethodPatch:
+		if h.patchHook != nil {
+			h.patchHook(wr.path)
+		}
 		if next, resp = applyPatch(cur.body, wr); resp != nil {
 			return resp
 		}
@@ -122,7 +122,7 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 			next = keepOmitted(cur.body, next)
 		}
 	}
-	stored, err := h.commitLocked(wr.path, next)
+	stored, err := h.commit(wr.path, next)
 	if err != nil {
 		// only VersionField mode can fail here: the body has no room for it
 		status := http.StatusBadRequest
@@ -185,6 +185,10 @@ func (h *Handler) parseWrite(r *http.Request, body []byte) (*writeRequest, *resp
 			if err != nil {
 				return nil, problem(http.StatusBadRequest, ProblemInvalidPatch, "Bad Request",
 					"the body is not a JSON Patch: "+err.Error(), wr.path)
+			}
+			if len(p) > maxPatchOps {
+				return nil, problem(http.StatusBadRequest, ProblemBadRequest, "Bad Request",
+					fmt.Sprintf("the patch has %d operations; the limit is %d", len(p), maxPatchOps), wr.path)
 			}
 			if err := checkRootOps(p); err != nil {
 				return nil, problem(http.StatusUnprocessableEntity, ProblemPatchFailed, "Unprocessable Content",

@@ -108,7 +108,11 @@ func abortConn(w http.ResponseWriter, reset bool) {
 		// not HTTP/1 (no hijacking): abort the stream instead
 		panic(http.ErrAbortHandler)
 	}
-	if tc, ok := conn.(*net.TCPConn); ok && reset {
+	tcp := conn
+	if w, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		tcp = w.NetConn() // under a connection limit
+	}
+	if tc, ok := tcp.(*net.TCPConn); ok && reset {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()

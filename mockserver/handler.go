@@ -33,14 +33,26 @@ type Handler struct {
 	faults  Faults
 	rng     *rand.Rand
 
-	// mu guards the documents; a write's check and commit happen under one
-	// hold of it, which makes every conditional write atomic.
+	// locks serialize the writes of each document: a write's check and
+	// commit happen under one hold of its document's lock, which makes
+	// every conditional write atomic without holding up other documents.
+	locks docLocks
+	// mu guards the map of documents and the version sequence. It is held
+	// only to look up, swap in or number a version, never across the work
+	// of a write, so reads never wait for a patch.
 	mu   sync.Mutex
 	docs map[string]*document
 	seq  uint64 // last version handed out, server-wide
 	// lastStamp is the commit time of the last version (TimestampETags,
 	// ManagedFields); guarded by mu.
 	lastStamp time.Time
+	// epoch sets this Handler's versions apart from any other's.
+	epoch epoch
+
+	// patchHook, when set by a test, runs while a PATCH is applied, its
+	// document locked: a test holds a large patch there to see what else
+	// the server answers meanwhile.
+	patchHook func(path string)
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -62,7 +74,8 @@ func NewHandler(opts Options) *Handler {
 		faults: opts.Faults,
 		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x9e3779b97f4a7c15)),
 		docs:   make(map[string]*document),
-		idem:   idemStore{max: maxIdempotencyKeys},
+		idem:   idemStore{maxKeys: maxIdempotencyKeys, maxBytes: maxIdempotencyBytes},
+		epoch:  newEpoch(),
 	}
 	if opts.VersionField != "" {
 		h.versionPtr = parsePointer(opts.VersionField)
@@ -237,13 +250,13 @@ func (h *Handler) setDoc(path string, doc []byte) (stored document, created bool
 	if err := json.Compact(&buf, doc); err != nil {
 		return document{}, false, fmt.Errorf("mockserver: document %s: %w", path, err)
 	}
-	h.mu.Lock()
-	created = h.docs[path] == nil
-	d, err := h.commitLocked(path, buf.Bytes())
+	unlock := h.locks.lock(path)
+	created = h.current(path) == nil
+	d, err := h.commit(path, buf.Bytes())
 	if err == nil {
 		stored = *d
 	}
-	h.mu.Unlock()
+	unlock()
 	if err != nil {
 		return document{}, false, fmt.Errorf("mockserver: document %s: %w", path, err)
 	}
@@ -255,9 +268,7 @@ func (h *Handler) setDoc(path string, doc []byte) (stored document, created bool
 // Doc returns a copy of the document at path and its ETag, as a GET without
 // faults would.
 func (h *Handler) Doc(path string) (doc []byte, etag string, ok bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	d := h.docs[path]
+	d := h.current(path)
 	if d == nil {
 		return nil, "", false
 	}
@@ -268,9 +279,7 @@ func (h *Handler) Doc(path string) (doc []byte, etag string, ok bool) {
 // path: the version field's value in VersionField mode, the ETag otherwise.
 // It returns "" when there is no document.
 func (h *Handler) Version(path string) string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if d := h.docs[path]; d != nil {
+	if d := h.current(path); d != nil {
 		return h.versionOf(d)
 	}
 	return ""
@@ -279,10 +288,9 @@ func (h *Handler) Version(path string) string {
 // DeleteDoc removes the document at path as an external writer would, and
 // reports whether there was one. It is counted in Stats.ExternalWrites.
 func (h *Handler) DeleteDoc(path string) bool {
-	h.mu.Lock()
-	_, ok := h.docs[path]
-	delete(h.docs, path)
-	h.mu.Unlock()
+	unlock := h.locks.lock(path)
+	ok := h.remove(path)
+	unlock()
 	if ok {
 		h.count(func(s *Stats) { s.ExternalWrites++ })
 	}

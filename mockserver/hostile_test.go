@@ -209,3 +209,43 @@ func TestAdminFaultsRefusesNonObjects(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONPatchCopiesAreRefusedBeforeCopying sends small patches whose
+// copies would pass the 8 MiB copy limit: the server refuses them from
+// their sizes, before copying. It used to find out only after copying,
+// having allocated 228 MiB for a 1.5 KB patch.
+func TestJSONPatchCopiesAreRefusedBeforeCopying(t *testing.T) {
+	const jp = "application/json-patch+json"
+	ops := func(format string, n int) string {
+		var s []string
+		for i := range n {
+			s = append(s, fmt.Sprintf(format, i))
+		}
+		return "[" + strings.Join(s, ",") + "]"
+	}
+	tests := []struct {
+		name, seed, patch string
+	}{
+		{"30 whole-document copies", `{"a":"` + strings.Repeat("x", 256<<10) + `"}`, ops(`{"op":"copy","from":"","path":"/c%d"}`, 30)},
+		{"30 copies of a growing member", `{"l":["` + strings.Repeat("x", 256<<10) + `"]}`, ops(`{"op":"copy","from":"/l","path":"/l/%d"}`, 30)},
+		{"30 copies of a 1 MiB member", `{"a":"` + strings.Repeat("x", 1<<20) + `"}`, ops(`{"op":"copy","from":"/a","path":"/c%d"}`, 30)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := setup(t, mockserver.Options{})
+			seed(t, srv, "/doc", tt.seed)
+			var r reply
+			n := allocated(func() {
+				r = send(t, srv.Client(), "PATCH", srv.URL+"/doc", tt.patch, "Content-Type", jp)
+			})
+			wantStatus(t, r, 422)
+			if !strings.Contains(r.body, "the limit is 8388608") {
+				t.Errorf("body %s does not name the copy limit", r.body)
+			}
+			t.Logf("a %d-byte patch on a %d-byte document: allocated %.1f MB", len(tt.patch), len(tt.seed), float64(n)/(1<<20))
+			if limit := uint64(8 << 20); n > limit {
+				t.Errorf("the refused patch allocated %d MB, want at most %d MB", n>>20, limit>>20)
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -126,12 +128,14 @@ func TestGetPointer(t *testing.T) {
 
 func TestFormatVersionIsUnique(t *testing.T) {
 	seen := map[string]bool{}
-	for seq := uint64(1); seq <= 100_000; seq++ {
-		v := formatVersion(1, seq)
-		if seen[v] {
-			t.Fatalf("formatVersion(1, %d) = %s, seen before", seq, v)
+	for _, salt := range []uint64{0, newEpoch().salt} {
+		for seq := uint64(1); seq <= 100_000; seq++ {
+			v := formatVersion(1, seq, salt)
+			if seen[v] {
+				t.Fatalf("formatVersion(1, %d, %#x) = %s, seen before", seq, salt, v)
+			}
+			seen[v] = true
 		}
-		seen[v] = true
 	}
 }
 
@@ -171,7 +175,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 }
 
 func TestIdempotencyKeysAreBounded(t *testing.T) {
-	s := idemStore{max: 2}
+	s := idemStore{maxKeys: 2, maxBytes: 1 << 30}
 	var fp [32]byte
 	for _, k := range []string{"a", "b", "c"} {
 		e, _ := s.begin(k, fp, "/")
@@ -197,4 +201,49 @@ func keys(m map[string]*idemEntry) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// TestIdempotentAnswersAreBoundedInBytes sends keyed writes of 64 KiB
+// documents to one path, under a 2 MiB cap: each stored answer holds a
+// document the server has otherwise let go, so the answers alone grew a
+// soak to 1.39 GB when only their count was bounded. The oldest go first.
+func TestIdempotentAnswersAreBoundedInBytes(t *testing.T) {
+	h := NewHandler(Options{Idempotency: true})
+	h.idem.maxBytes = 2 << 20
+	doc := `{"pad":"` + strings.Repeat("x", 64<<10) + `"}`
+	before := liveHeap()
+	for i := range 200 {
+		req := httptest.NewRequest(http.MethodPut, "/doc", strings.NewReader(doc))
+		req.Header.Set("Idempotency-Key", "k"+strconv.Itoa(i))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK && rec.Code != http.StatusCreated {
+			t.Fatalf("PUT %d = %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	held := liveHeap() - before
+	t.Logf("200 keyed writes of 64 KiB: %d answers, %d KiB counted, %d KiB of heap held", len(h.idem.entries), h.idem.bytes>>10, held>>10)
+	if h.idem.bytes > h.idem.maxBytes {
+		t.Errorf("the store counts %d bytes, want at most %d", h.idem.bytes, h.idem.maxBytes)
+	}
+	// 2 MiB of answers, and the document with its 8 old versions, which
+	// the newest answers share
+	if held > 6<<20 {
+		t.Errorf("the server holds %d KiB after 200 keyed writes of 64 KiB, want at most 6 MiB", held>>10)
+	}
+	if _, ok := h.idem.entries["k0"]; ok {
+		t.Errorf("the oldest key is still stored")
+	}
+	if _, ok := h.idem.entries["k199"]; !ok {
+		t.Errorf("the newest key was evicted")
+	}
+}
+
+// liveHeap is the live heap after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -23,13 +23,25 @@ const (
 	// the work a body can cause; a flat document of maxBody bytes at depth
 	// four still fits.
 	maxNestingWork = 4 * maxBody
+
+	// maxMembers bounds the object members in a body or a stored document,
+	// all levels counted, so that a merge patch's work is bounded before it
+	// starts: the merge is linear in the members, and a 400,000-key patch
+	// once ran for minutes.
+	maxMembers = 100_000
+
+	// maxPatchOps bounds the operations of a JSON Patch: the patch library
+	// looks a member up by walking its object's keys, so each operation
+	// costs up to the members of the object it changes.
+	maxPatchOps = 10_000
 )
 
 // nesting measures a JSON text: the deepest nesting of arrays and objects,
-// and the bytes weighted by nesting (each byte counts once per array or
-// object around it, its brackets included). It reads any input, valid JSON
-// or not, in one pass and without allocating.
-func nesting(data []byte) (depth int, work int64) {
+// the bytes weighted by nesting (each byte counts once per array or object
+// around it, its brackets included), and the object members (the colons
+// outside strings). It reads any input, valid JSON or not, in one pass and
+// without allocating.
+func nesting(data []byte) (depth int, work int64, members int) {
 	cur := 0
 	inString, escaped := false, false
 	for _, c := range data {
@@ -45,6 +57,8 @@ func nesting(data []byte) (depth int, work int64) {
 			}
 		case c == '"':
 			inString = true
+		case c == ':':
+			members++
 		case c == '{' || c == '[':
 			cur++
 			depth = max(depth, cur)
@@ -55,15 +69,17 @@ func nesting(data []byte) (depth int, work int64) {
 		}
 		work += int64(cur)
 	}
-	return depth, work
+	return depth, work, members
 }
 
-// checkNesting refuses a JSON text that nests deeper than maxDepth or whose
-// nesting work passes maxNestingWork; the error completes a sentence whose
-// subject is the text.
+// checkNesting refuses a JSON text that nests deeper than maxDepth, whose
+// nesting work passes maxNestingWork or that holds more than maxMembers
+// object members; the error completes a sentence whose subject is the text.
 func checkNesting(data []byte) error {
-	depth, work := nesting(data)
+	depth, work, members := nesting(data)
 	switch {
+	case members > maxMembers:
+		return fmt.Errorf("has %d object members; the limit is %d", members, maxMembers)
 	case depth > maxDepth:
 		return fmt.Errorf("nests arrays and objects %d deep; the limit is %d", depth, maxDepth)
 	case work > maxNestingWork:

@@ -29,7 +29,7 @@ func TestNesting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			depth, work := nesting([]byte(tt.data))
+			depth, work, _ := nesting([]byte(tt.data))
 			if depth != tt.depth || work != tt.work {
 				t.Errorf("nesting = %d, %d, want %d, %d", depth, work, tt.depth, tt.work)
 			}
@@ -75,7 +75,7 @@ func FuzzNesting(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		depth, work := nesting(data)
+		depth, work, members := nesting(data)
 		if depth < 0 || work < 0 || work > int64(len(data))*int64(depth) {
 			t.Fatalf("nesting(%q) = %d, %d: out of range", data, depth, work)
 		}
@@ -85,5 +85,30 @@ func FuzzNesting(f *testing.F) {
 		if d, w := refNesting(data); d != depth || w != work {
 			t.Errorf("nesting(%q) = %d, %d, want %d, %d by decoding", data, depth, work, d, w)
 		}
+		if m := refMembers(data); m != members {
+			t.Errorf("nesting(%q) counts %d members, want %d by decoding", data, members, m)
+		}
 	})
+}
+
+// refMembers counts the object members of a valid JSON text by decoding,
+// repeated keys included.
+func refMembers(raw []byte) int {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || (raw[0] != '{' && raw[0] != '[') {
+		return 0
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	_, _ = dec.Token() // the opening bracket
+	n := 0
+	for dec.More() {
+		if raw[0] == '{' {
+			_, _ = dec.Token() // the key
+			n++
+		}
+		var m json.RawMessage
+		_ = dec.Decode(&m)
+		n += refMembers(m)
+	}
+	return n
 }

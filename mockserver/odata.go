@@ -65,7 +65,8 @@ func (o Options) odata() bool {
 
 // stampLocked returns the commit time of a new version: now, or just after
 // the last one, so that timestamp ETags are never reused. h.mu must be
-// held.
+// held. Across restarts they stay unique as long as the clock does not go
+// back.
 func (h *Handler) stampLocked() string {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	if !now.After(h.lastStamp) {

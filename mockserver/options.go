@@ -28,13 +28,13 @@ type Options struct {
 	// VersionField mode a version is always required, so this has no effect.
 	RequireIfMatch bool
 
-	// WeakETags hands out weak ETags (W/"7"). If-Match then compares the
+	// WeakETags hands out weak ETags (W/"…-7"). If-Match then compares the
 	// tags verbatim, W/ included, as table stores do.
 	WeakETags bool
 
 	// WeakWindow, when positive, imitates Apache httpd: for this long after
-	// each write, GET and HEAD give the document's ETag weak (W/"7"), then
-	// strong ("7"). If-Match compares strongly, so a weak tag never
+	// each write, GET and HEAD give the document's ETag weak (W/"…-7"),
+	// then strong ("…-7"). If-Match compares strongly, so a weak tag never
 	// matches, and no tag does while the document's is weak. Zero: off.
 	// It excludes WeakETags and VersionField. See also ApacheOptions.
 	WeakWindow time.Duration
@@ -122,6 +122,14 @@ type Options struct {
 	// Logger receives one debug record per request and an info record per
 	// fault switch. Nil discards them.
 	Logger *slog.Logger
+
+	// MaxConnections bounds the connections the server of New serves at
+	// once; more wait to be accepted, so that idle or trickling clients
+	// cannot grow the server's memory without bound. Zero means
+	// DefaultMaxConnections (256); a negative value, no bound. A Handler
+	// mounted on another server does not use it (the standalone server's
+	// flag is -max-conns).
+	MaxConnections int
 }
 
 // Validate reports whether the options are usable. NewHandler panics with
@@ -164,6 +172,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case o.MaxConnections == 0:
+		o.MaxConnections = DefaultMaxConnections
+	case o.MaxConnections < 0:
+		o.MaxConnections = 0 // connlimit: no bound
 	}
 	return o
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/ifmatch/ifmatch/internal/mergepatch"
 	"github.com/ifmatch/ifmatch/internal/patchfix"
 )
 
@@ -22,7 +23,8 @@ func applyPatch(cur []byte, wr *writeRequest) ([]byte, *response) {
 	var next []byte
 	var err error
 	if wr.merge != nil {
-		next, err = jsonpatch.MergePatch(cur, wr.merge)
+		// linear in the sizes, with json-patch's results
+		next, err = mergepatch.Apply(cur, wr.merge)
 	} else {
 		next, err = applyJSONPatch(cur, wr.patch)
 	}
@@ -45,7 +47,10 @@ func applyJSONPatch(cur []byte, p jsonpatch.Patch) ([]byte, error) {
 	opts := jsonpatch.NewApplyOptions()
 	opts.SupportNegativeIndices = false
 	opts.EscapeHTML = false
-	opts.AccumulatedCopySizeLimit = maxBody
+	opts.AccumulatedCopySizeLimit = maxBody // the library's check, after each copy
+	if err := checkCopies(cur, p); err != nil {
+		return nil, err
+	}
 	// json-patch/v5 with the SDK's workaround for its pointer bugs.
 	return patchfix.Apply(p, cur, opts)
 }

@@ -30,7 +30,7 @@ func versionAt(t *testing.T, doc, ptr string) string {
 	return s
 }
 
-var versionFormat = regexp.MustCompile(`^[0-9]+-[0-9a-f]{8}$`)
+var versionFormat = regexp.MustCompile(`^[0-9]+-[0-9a-f]{16}$`)
 
 func TestVersionField(t *testing.T) {
 	const mp, jp = "application/merge-patch+json", "application/json-patch+json"

@@ -49,7 +49,7 @@ func (o Options) validateWeak() error {
 }
 
 // servedETag is the ETag a request sees for doc now: weak within
-// WeakWindow of its write, as stored otherwise. h.mu must be held.
+// WeakWindow of its write, as stored otherwise.
 func (h *Handler) servedETag(doc *document) string {
 	if h.opts.WeakWindow > 0 && !strings.HasPrefix(doc.etag, "W/") && time.Since(doc.written) <= h.opts.WeakWindow {
 		return "W/" + doc.etag
@@ -73,15 +73,17 @@ func (h *Handler) bareWriteAnswer(resp *response) {
 }
 
 // checkGap lets other requests in between a write's precondition check and
-// its commit in NonAtomicCheck mode. h.mu is held on entry and on return,
-// but not in between: the caller must look the document up again. It
-// reports false when the request ended or the server closed meanwhile.
-func (h *Handler) checkGap(ctx context.Context) bool {
+// its commit in NonAtomicCheck mode. The document's lock, released by
+// *unlock, is held on entry and on return, but not in between: *unlock is
+// then the new hold's release, and the caller must look the document up
+// again. It reports false when the request ended or the server closed
+// meanwhile.
+func (h *Handler) checkGap(ctx context.Context, path string, unlock *func()) bool {
 	if h.opts.NonAtomicCheck <= 0 {
 		return true
 	}
-	h.mu.Unlock()
+	(*unlock)()
 	ok := h.sleep(ctx, h.opts.NonAtomicCheck)
-	h.mu.Lock()
+	*unlock = h.locks.lock(path)
 	return ok
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ifmatch/ifmatch/internal/connlimit"
 	"github.com/ifmatch/ifmatch/mockserver"
 )
 
@@ -26,6 +27,8 @@ type config struct {
 	docs     []seedDoc
 	verbose  bool
 	timeouts timeouts
+	// maxHeaderBytes bounds a request's line and header fields
+	maxHeaderBytes int
 }
 
 // timeouts bound how long a client can hold a connection; zero means none.
@@ -99,6 +102,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.timeouts.read, "read-timeout", defaultReadTimeout, "time a client has to send a whole request, body included; 0: none")
 	fs.DurationVar(&c.timeouts.write, "write-timeout", 0, "time to send an answer, counted from the end of the request headers and including injected latency; 0: none")
 	fs.DurationVar(&c.timeouts.idle, "idle-timeout", defaultIdleTimeout, "time a keep-alive connection may wait for its next request; 0: none")
+	fs.IntVar(&o.MaxConnections, "max-conns", mockserver.DefaultMaxConnections, "connections served at once; more wait to be accepted; negative: no limit")
+	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", mockserver.DefaultMaxHeaderBytes, "`bytes` of a request's line and header fields; larger requests get 431")
 
 	fs.IntVar(&o.StaleStatus, "stale-status", 412, "`status` of a stale If-Match or failed If-None-Match: 412 or 409")
 	fs.BoolVar(&o.RequireIfMatch, "require-if-match", false, "answer 428 to writes of existing documents without If-Match")
@@ -136,6 +141,14 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		fmt.Fprintf(out, "unexpected arguments: %q\n", fs.Args())
 		fs.Usage()
 		return c, errUsage
+	}
+	if c.opts.MaxConnections == 0 {
+		fmt.Fprintln(out, "-max-conns 0: want a positive number, or a negative one for no limit")
+		return c, fmt.Errorf("%w: -max-conns 0", errUsage)
+	}
+	if c.maxHeaderBytes <= 0 {
+		fmt.Fprintf(out, "-max-header-bytes %d: want a positive number\n", c.maxHeaderBytes)
+		return c, fmt.Errorf("%w: -max-header-bytes %d", errUsage, c.maxHeaderBytes)
 	}
 	for _, d := range []time.Duration{c.timeouts.readHeader, c.timeouts.read, c.timeouts.write, c.timeouts.idle} {
 		if d < 0 {
@@ -177,7 +190,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	url := "http://" + ln.Addr().String()
-	srv := newServer(h, c.timeouts, logger)
+	ln = connlimit.Listener(ln, c.opts.MaxConnections) // negative: no limit
+	srv := newServer(h, c.timeouts, c.maxHeaderBytes, logger)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -188,7 +202,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		"ignore_preconditions", c.opts.IgnorePreconditions, "idempotency", c.opts.Idempotency,
 		"seed", c.opts.Seed, "faults", faultsString(c.opts.Faults),
 		"read_header_timeout", c.timeouts.readHeader, "read_timeout", c.timeouts.read,
-		"write_timeout", c.timeouts.write, "idle_timeout", c.timeouts.idle)
+		"write_timeout", c.timeouts.write, "idle_timeout", c.timeouts.idle,
+		"max_conns", c.opts.MaxConnections, "max_header_bytes", c.maxHeaderBytes)
 	fmt.Fprintf(stdout, "listening on %s\n", url)
 	if ready != nil {
 		ready(url)
@@ -219,9 +234,10 @@ func faultsString(f mockserver.Faults) string {
 	return string(b)
 }
 
-// newServer is the standalone server: the handler behind the timeouts. An
-// idle timeout of zero means none, not the read timeout as in net/http.
-func newServer(h http.Handler, t timeouts, logger *slog.Logger) *http.Server {
+// newServer is the standalone server: the handler behind the timeouts and
+// the header bound. An idle timeout of zero means none, not the read
+// timeout as in net/http.
+func newServer(h http.Handler, t timeouts, maxHeaderBytes int, logger *slog.Logger) *http.Server {
 	idle := t.idle
 	if idle == 0 {
 		idle = -1 // net/http: negative means no idle timeout
@@ -232,6 +248,7 @@ func newServer(h http.Handler, t timeouts, logger *slog.Logger) *http.Server {
 		ReadTimeout:       t.read,
 		WriteTimeout:      t.write,
 		IdleTimeout:       idle,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

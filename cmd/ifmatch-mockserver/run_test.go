@@ -31,6 +31,7 @@ func TestParseFlags(t *testing.T) {
 		"-latency", "5ms", "-latency-jitter", "1ms", "-error-rate", "0.1", "-error-status", "429",
 		"-retry-after", "2s", "-reset-rate", "0.2", "-drop-rate", "0.3", "-interfere-rate", "0.4",
 		"-stale-read-rate", "0.5", "-seed-doc", `/a={"n":0}`, "-seed-doc", `/b/c=[1,"x=y"]`, "-v",
+		"-max-conns", "7", "-max-header-bytes", "1000",
 	}
 	c, err := parseFlags(all, io.Discard)
 	if err != nil {
@@ -39,7 +40,7 @@ func TestParseFlags(t *testing.T) {
 	want := mockserver.Options{
 		StaleStatus: 409, RequireIfMatch: true, WeakETags: true, ConflictBody: true,
 		VersionField: "/metadata/resourceVersion", VersionParam: "resourceVersion", IgnorePreconditions: true,
-		Idempotency: true, IdempotencyHeader: "X-Key", History: 3, Seed: 42,
+		Idempotency: true, IdempotencyHeader: "X-Key", History: 3, Seed: 42, MaxConnections: 7,
 		Faults: mockserver.Faults{
 			Latency: 5 * time.Millisecond, LatencyJitter: time.Millisecond, ErrorRate: 0.1, ErrorStatus: 429,
 			RetryAfter: 2 * time.Second, ResetRate: 0.2, DropRate: 0.3, InterfereRate: 0.4, StaleReadRate: 0.5,
@@ -48,8 +49,8 @@ func TestParseFlags(t *testing.T) {
 	if !reflect.DeepEqual(c.opts, want) {
 		t.Errorf("options = %+v\nwant %+v", c.opts, want)
 	}
-	if c.addr != "127.0.0.1:0" || !c.verbose {
-		t.Errorf("addr, verbose = %q, %v, want 127.0.0.1:0, true", c.addr, c.verbose)
+	if c.addr != "127.0.0.1:0" || !c.verbose || c.maxHeaderBytes != 1000 {
+		t.Errorf("addr, verbose, max header bytes = %q, %v, %d, want 127.0.0.1:0, true, 1000", c.addr, c.verbose, c.maxHeaderBytes)
 	}
 	if len(c.docs) != 2 || c.docs[1].path != "/b/c" || string(c.docs[1].doc) != `[1,"x=y"]` {
 		t.Errorf("seed docs = %+v, want /a and /b/c", c.docs)
@@ -61,6 +62,9 @@ func TestParseFlags(t *testing.T) {
 	}
 	if defaults.addr != "127.0.0.1:8080" || defaults.opts.StaleStatus != 412 || defaults.opts.Faults != (mockserver.Faults{ErrorStatus: 503}) {
 		t.Errorf("defaults = %+v, want 127.0.0.1:8080, 412, no faults", defaults)
+	}
+	if defaults.opts.MaxConnections != 256 || defaults.maxHeaderBytes != 64<<10 {
+		t.Errorf("default -max-conns, -max-header-bytes = %d, %d, want 256, 65536", defaults.opts.MaxConnections, defaults.maxHeaderBytes)
 	}
 	wantTimeouts := timeouts{readHeader: 5 * time.Second, read: 15 * time.Second, idle: 15 * time.Second}
 	if defaults.timeouts != wantTimeouts {
@@ -87,6 +91,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"unknown flag", []string{"-nope"}, "-nope"},
 		{"negative timeout", []string{"-idle-timeout", "-1s"}, "timeout -1s is negative"},
 		{"argument", []string{"extra"}, "unexpected arguments"},
+		{"zero connections", []string{"-max-conns", "0"}, "-max-conns 0"},
+		{"zero header bytes", []string{"-max-header-bytes", "0"}, "-max-header-bytes 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,6 +118,7 @@ func TestHelp(t *testing.T) {
 		"-version-param", "-ignore-preconditions", "-idempotency", "-seed", "-latency", "-latency-jitter",
 		"-error-rate", "-error-status", "-retry-after", "-reset-rate", "-drop-rate", "-interfere-rate",
 		"-stale-read-rate", "-seed-doc", "-v", "-read-header-timeout", "-read-timeout", "-write-timeout", "-idle-timeout",
+		"-max-conns", "-max-header-bytes",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks %q", want)
@@ -165,9 +172,10 @@ func TestRun(t *testing.T) {
 	}{
 		{"GET", "/counter", "", nil, 200, `{"n":0}`},
 		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"0"`, "Content-Type", "application/json"}, 409, "stale-version"},
-		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"1"`, "Content-Type", "application/json"}, 200, `{"n":1}`},
-		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", `"2"`}, 415, "unsupported-media-type"},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", "$etag", "Content-Type", "application/json"}, 200, `{"n":1}`},
+		{"PUT", "/counter", `{"n":1}`, []string{"If-Match", "$etag"}, 415, "unsupported-media-type"},
 		{"PUT", "/x%00y", `{}`, []string{"Content-Type", "application/json"}, 201, "{}"},
+		{"GET", "/counter", "", []string{"X-Pad", strings.Repeat("a", 100<<10)}, 431, ""}, // past -max-header-bytes
 		{"PUT", "/_mock/docs/other", `{"x":true}`, nil, 201, `{"x":true}`},
 		{"GET", "/other", "", nil, 200, `{"x":true}`},
 		{"GET", "/_mock/stats", "", nil, 200, `"commits":2`},
@@ -175,10 +183,15 @@ func TestRun(t *testing.T) {
 		{"GET", "/counter", "", nil, 503, "injected-fault"},
 		{"GET", "/_mock/faults", "", nil, 200, `"error_rate":1`},
 	}
+	etag := "" // the last ETag seen, sent for "$etag"
 	for _, s := range steps {
 		req, _ := http.NewRequest(s.method, url+s.path, strings.NewReader(s.body))
 		for i := 0; i+1 < len(s.header); i += 2 {
-			req.Header.Set(s.header[i], s.header[i+1])
+			v := s.header[i+1]
+			if v == "$etag" {
+				v = etag
+			}
+			req.Header.Set(s.header[i], v)
 		}
 		resp, err := c.Do(req)
 		if err != nil {
@@ -186,6 +199,9 @@ func TestRun(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if e := resp.Header.Get("ETag"); e != "" {
+			etag = e
+		}
 		if resp.StatusCode != s.want || !strings.Contains(string(body), s.wantBody) {
 			t.Errorf("%s %s = %d %s, want %d with %s", s.method, s.path, resp.StatusCode, body, s.want, s.wantBody)
 		}
