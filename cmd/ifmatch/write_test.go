@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,11 @@ func TestWriteCommands(t *testing.T) {
 		return p
 	}
 	var getI string // the last get -i output
+	// The mock server's ETags are "PREFIX-N", N counting the server's
+	// writes: after the probe's, the document's n-th version is N = n+1.
+	prefix := mockPrefix(t, srv)
+	tag := func(n int) string { return fmt.Sprintf(`"%s-%d"`, prefix, n+1) }
+	tags := strings.NewReplacer(`"1"`, tag(1), `"2"`, tag(2), `"3"`, tag(3))
 	steps := []struct {
 		name   string
 		args   func() []string
@@ -60,7 +66,16 @@ func TestWriteCommands(t *testing.T) {
 		{name: "delete: -if-match @ a file without a version", args: func() []string { return []string{"delete", "-if-match", "@" + file("doc.json", `{}`), doc} }, code: exitUsage, stderr: "does not start with an ETag"},
 	}
 	for _, s := range steps {
-		code, out, errOut := invoke(t, context.Background(), s.stdin, s.args()...)
+		args := s.args()
+		for i, a := range args {
+			if a == `"2"` || a == `"3"` {
+				args[i] = tags.Replace(a)
+			}
+		}
+		if s.name != "put an unquoted ETag" {
+			s.stdout, s.stderr = tags.Replace(s.stdout), tags.Replace(s.stderr)
+		}
+		code, out, errOut := invoke(t, context.Background(), s.stdin, args...)
 		if code != s.code || !strings.Contains(out, s.stdout) || !strings.Contains(errOut, s.stderr) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d, %q, %q", s.name, code, out, errOut, s.code, s.stdout, s.stderr)
 		}
@@ -107,18 +122,34 @@ func TestPutProbe(t *testing.T) {
 // unknown operations.
 func TestWriteCommandsOutcomeUnknown(t *testing.T) {
 	srv := newServer(t, mockserver.Options{})
+	prefix := mockPrefix(t, srv) // version 1 is the probe's
 	if _, err := srv.SetDoc("/d", []byte(`{"n":1}`)); err != nil {
 		t.Fatal(err)
 	}
 	srv.SetFaults(mockserver.Faults{DropRate: 1})
 	for _, args := range [][]string{
-		{"put", "-if-match", `"1"`, srv.URL + "/d"},
+		{"put", "-if-match", fmt.Sprintf(`"%s-2"`, prefix), srv.URL + "/d"},
 		{"create", srv.URL + "/new"},
-		{"delete", "-if-match", `"2"`, srv.URL + "/d"},
+		{"delete", "-if-match", fmt.Sprintf(`"%s-3"`, prefix), srv.URL + "/d"},
 	} {
 		code, _, errOut := invoke(t, context.Background(), `{"n":2}`, append(args, "-retry-wait-min", "1ms", "-retry-wait-max", "2ms")...)
 		if code != exitUnknown || !strings.Contains(errOut, "unknown") {
 			t.Errorf("%s: exit %d, stderr %q; want 3, unknown", args[0], code, errOut)
 		}
 	}
+}
+
+// mockPrefix writes a probe document to srv (its first write) and returns
+// the prefix of srv's strong ETags, "PREFIX-N".
+func mockPrefix(t *testing.T, srv *mockserver.Server) string {
+	t.Helper()
+	tag, err := srv.SetDoc("/probe", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix, n, ok := strings.Cut(strings.Trim(tag, `"`), "-")
+	if !ok || n != "1" {
+		t.Fatalf("mock ETag %s of a first write is not PREFIX-1", tag)
+	}
+	return prefix
 }
