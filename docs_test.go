@@ -139,8 +139,9 @@ func anchor(p *doc.Package, id string) bool {
 var (
 	testNameRE = regexp.MustCompile(`\b(?:Test|Fuzz|Example|Benchmark)[A-Z_][A-Za-z0-9_]*`)
 	mdLinkRE   = regexp.MustCompile(`!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)`)
-	mdRefRE    = regexp.MustCompile(`(?m)^\[[^\]]+\]:\s*(\S+)`)
-	docLinkRE  = regexp.MustCompile(`\[\*?[A-Z]\w*(?:\.[A-Z]\w*)?\]`)
+	mdRefRE    = regexp.MustCompile(`(?m)^\[([^\]]+)\]:\s*(\S+)`)
+	mdRefUseRE = regexp.MustCompile(`\]\[([^\]]+)\]`)
+	docLinkRE  = regexp.MustCompile(`\[\*?[A-Z][^\[\]\n]*\]`)
 )
 
 const pkgSite = "https://pkg.go.dev/github.com/ifmatch/ifmatch"
@@ -167,8 +168,22 @@ func (r *docRefs) markdown(file, text string) []string {
 	for _, m := range mdLinkRE.FindAllStringSubmatch(prose, -1) {
 		links = append(links, [2]string{m[1], m[2]})
 	}
+	defs := map[string]bool{}
 	for _, m := range mdRefRE.FindAllStringSubmatch(prose, -1) {
-		links = append(links, [2]string{"", m[1]})
+		links = append(links, [2]string{"", m[2]})
+		defs[strings.ToLower(m[1])] = true
+	}
+	used := map[string]bool{}
+	for _, m := range mdRefUseRE.FindAllStringSubmatch(prose, -1) {
+		label := strings.ToLower(m[1])
+		if used[label] = true; !defs[label] {
+			problems = append(problems, fmt.Sprintf("%s: link [%s] has no definition", file, m[1]))
+		}
+	}
+	for label := range defs {
+		if !used[label] {
+			problems = append(problems, fmt.Sprintf("%s: link definition [%s] is not used", file, label))
+		}
 	}
 	for _, l := range links {
 		if p := r.link(file, prose, l[0], l[1]); p != "" {
@@ -220,9 +235,11 @@ func (r *docRefs) link(file, prose, text, target string) string {
 	return ""
 }
 
-// godoc checks a Go file's doc comments: the tests they name exist, and
-// every doc link ([Name], [Type.Method]) resolves to a symbol of the root
-// package (one that does not stays plain text on pkg.go.dev).
+// godoc checks a Go file's doc comments: the tests they name exist, every
+// doc link ([Name], [Type.Method]) resolves to a symbol of the root package
+// or to a link defined in the comment (one that does not stays plain text
+// on pkg.go.dev), and every link to pkg.go.dev names a section or symbol
+// that exists.
 func (r *docRefs) godoc(file, src string) []string {
 	problems := r.citedTests(file, src)
 	p := r.pkg(".")
@@ -236,7 +253,15 @@ func (r *docRefs) godoc(file, src string) []string {
 	for _, cg := range f.Comments {
 		parsed := p.Parser().Parse(cg.Text())
 		for _, link := range uniq(docLinkRE.FindAllString(plainText(parsed), -1)) {
-			problems = append(problems, fmt.Sprintf("%s: doc link %s names no symbol of the package", file, link))
+			problems = append(problems, fmt.Sprintf("%s: doc link %s names no symbol of the package and no link", file, link))
+		}
+		for _, def := range parsed.Links {
+			if !def.Used {
+				problems = append(problems, fmt.Sprintf("%s: link [%s] is defined but not used", file, def.Text))
+			}
+			if p := r.link(file, "", def.Text, def.URL); p != "" {
+				problems = append(problems, fmt.Sprintf("%s: link [%s]: %s", file, def.Text, p))
+			}
 		}
 		seen := map[string]bool{}
 		for _, b := range parsed.Content {
@@ -348,6 +373,9 @@ func TestDocsReferencesCatchBreakage(t *testing.T) {
 		{"missing package", "[m](" + pkgSite + "/nowhere)", "no Go package in nowhere"},
 		{"missing local heading", "# Title\n[see](#elsewhere)", "no such heading"},
 		{"live local heading", "## Which method do I use\n[see](#which-method-do-i-use)", ""},
+		{"live reference link", "the [full\nrule][v]\n\n[v]: " + pkgSite + "#hdr-Errors", ""},
+		{"undefined reference link", "the [rule][nowhere]", "[nowhere] has no definition"},
+		{"dead reference link", "the [rule][v]\n\n[v]: " + pkgSite + "#hdr-Nothing", `documents no "hdr-Nothing"`},
 		{"link in a code fence is not a link", "```\n[x](nowhere.go)\n```", ""},
 	}
 	for _, tt := range md {
