@@ -9,8 +9,8 @@
 //	_, err := c.Patch(ctx, "https://api.example.com/items/7",
 //		[]byte(`[{"op":"replace","path":"/stock","value":2}]`))
 //
-// This comment is the reference: each rule is stated here once, and the
-// README, the CHANGELOG and the code's comments link to its sections.
+// The sections below state every rule the Client follows, each once; the
+// README, the CHANGELOG and the code's comments link to them.
 //
 // # Which method
 //
