@@ -91,7 +91,7 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 	if !h.opts.IgnorePreconditions {
 		var resp *response
 		if h.versionPtr != nil {
-			resp = h.checkVersionLocked(wr.version, wr.hasVersion, cur, wr.path)
+			resp = h.checkWriteVersionLocked(wr, cur)
 		} else {
 			resp = h.checkETagLocked(wr.pre, cur, wr.path)
 		}
