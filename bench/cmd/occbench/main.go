@@ -7,6 +7,8 @@
 // report. Run it from bench/:
 //
 //	go run ./cmd/occbench -reps 3 -duration 2s -o results/latest.md
+//
+// "occbench plot" draws SVG charts from a run's JSON (plot.go).
 package main
 
 import (
@@ -26,7 +28,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := bench(ctx, os.Args[1:])
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "plot" {
+		err = plotMain(os.Args[2:])
+	} else {
+		err = bench(ctx, os.Args[1:])
+	}
 	stop()
 	switch {
 	case err == nil:
