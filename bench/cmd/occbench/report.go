@@ -70,6 +70,7 @@ type report struct {
 	Machine  machine       `json:"machine"`
 	Started  time.Time     `json:"started"`
 	Took     time.Duration `json:"took_ns"`
+	Server   string        `json:"server"` // the server mode (-version-field, -patch-tests-version)
 	Reps     int           `json:"reps"`
 	Duration time.Duration `json:"duration_ns"`
 	Config   cellConfig    `json:"-"`
@@ -96,7 +97,7 @@ func writeMarkdown(w io.Writer, r *report) {
 	fmt.Fprintf(w, "- machine: %d CPUs, %s, %s; SDK at git %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Go, r.Machine.SDK)
 	fmt.Fprintf(w, "- started %s, took %s; %d repetitions of %s per cell, interleaved (each repetition runs every scenario × approach once)\n",
 		r.Started.UTC().Format(time.RFC3339), r.Took.Round(time.Second), r.Reps, r.Duration)
-	fmt.Fprintf(w, "- server: ifmatch-mockserver as a separate process on 127.0.0.1 (strong ETags, 412 for a stale version); documents of %d bytes `{\"n\":0,\"pad\":\"xxx…\"}`\n", r.Config.docBytes)
+	fmt.Fprintf(w, "- server: ifmatch-mockserver as a separate process on 127.0.0.1 (%s); documents of %d bytes `{\"n\":0,\"pad\":\"xxx…\"}`\n", mode, r.Config.docBytes)
 	fmt.Fprintf(w, "- each writer loops over increments of `n` (%s timeout each) until the cell's time is up; operations under way then finish\n\n", r.Config.opTimeout)
 
 	for _, s := range r.scenarios {
