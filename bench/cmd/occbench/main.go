@@ -146,6 +146,7 @@ func bench(ctx context.Context, args []string) error {
 	}
 	r := &report{Command: command(args), Machine: thisMachine(ctx), Server: mode.String(), Started: time.Now(), Reps: f.reps,
 		Duration: f.cell.duration, Config: f.cell, scenarios: ss, approaches: as}
+	r.Load[0] = loadAvg()
 	if err := warmUp(ctx, srv, as, f); err != nil {
 		return err
 	}
@@ -166,6 +167,7 @@ func bench(ctx context.Context, args []string) error {
 		}
 	}
 	r.Took = time.Since(r.Started)
+	r.Load[1] = loadAvg()
 	return output(r, f)
 }
 
