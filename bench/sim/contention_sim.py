@@ -33,23 +33,22 @@ class Sim:
             else: s.server_req(g, ev)
 
 class World(Sim):
+    """The server: one document whose version is a counter. A request sent
+    at t is processed at t + D + eps + an exponential jitter of mean J, and
+    answered eps later."""
     def __init__(s, D, eps=0.0003, J=0.0005):
         super().__init__(); s.D=D; s.J=J; s.eps=eps; s.ver=0; s.reqs={'GET':0,'PUT200':0,'PUT412':0}
-        s.commits=[]
     def server_req(s, g, ev):
-        # processed at t + D (+ client cpu eps), answered at +eps
-        tp = s.t + s.D + s.eps + random.expovariate(1/s.J)
-        def proc(_=None):
-            yield None
-        # schedule processing as an event
-        s.at(tp, s._proc(g, ev), None)
+        s.at(s.t + s.D + s.eps + random.expovariate(1/s.J), s._proc(g, ev), None)
     def _proc(s, g, ev):
+        # a one-step process: processes the request and wakes its sender
         kind, ver = ev[1], ev[2]
         if kind=='GET':
             s.reqs['GET']+=1; res=s.ver
+        elif ver==s.ver:
+            s.ver+=1; s.reqs['PUT200']+=1; res=('ok',s.ver)
         else:
-            if ver==s.ver: s.ver+=1; s.reqs['PUT200']+=1; res=('ok',s.ver); s.commits.append(s.t)
-            else: s.reqs['PUT412']+=1; res=('stale',None)
+            s.reqs['PUT412']+=1; res=('stale',None)
         s.at(s.t+s.eps, g, res)
         return
         yield
@@ -75,58 +74,8 @@ def writer(w, cl, T, lat, ends):
         yield from cl.op()
         lat.append(w.t-st); ends[0]=max(ends[0], w.t)
 
-
-
-# ---- the current policy (contention.go) ----
-# the current policy (contention.go at 4efb89e), slow-server rules
-class CurrentHeat:
-    def __init__(s): s.level=0; s.rtt=0; s.at=-1e9; s.exists=False
-class Current:
-    P = {}
-    def __init__(s, w): s.w=w; s.h=CurrentHeat(); s.cached=None
-    def recent(s): return s.h.exists and s.h.rtt>=0.001 and s.w.t - s.h.at < 100*s.h.rtt
-    def courtesy(s):
-        if not s.recent(): return 0
-        return s.h.rtt/2 + random.uniform(0, s.h.rtt)
-    def conflicted(s, rounds, rtt, elapsed, d):
-        h=s.h
-        base=rtt
-        if h.exists and h.rtt>0: base=min(rtt, h.rtt*1.125)
-        slow=base>=0.001
-        ceil=max(0.05, 32*rtt)
-        if slow: ceil=4*base
-        lv=min(max(2*h.level, 0.001, 2*rtt), ceil)
-        h.level=lv; h.rtt=base; h.at=s.w.t; h.exists=True
-        shift=0
-        if rounds>8: shift=(rounds-8)//4
-        if slow: shift=max(shift, int(elapsed/lv))
-        lv=lv/(2**min(shift,16))
-        return max(min(d,lv), lv/2+random.uniform(0,lv/2))
-    def committed(s):
-        h=s.h
-        if h.exists:
-            h.level/=2
-            if h.level<0.001: h.level=0
-            if h.level==0 and not s.recent(): h.exists=False
-    def op(s):
-        w=s.w; st=w.t
-        c=s.courtesy()
-        if c>0: yield ('sleep', c)
-        if s.cached is None:
-            s.cached = yield ('req','GET',None)
-        rounds=0; bo=0.001
-        while True:
-            t0=w.t
-            res = yield ('req','PUT',s.cached)
-            rtt=w.t-t0; rounds+=1
-            if res[0]=='ok':
-                s.cached=res[1]; s.committed(); return
-            d=bo*random.uniform(0.5,1.5); bo=min(bo*2,0.1)
-            wait=s.conflicted(rounds, rtt, w.t-st, d)
-            yield ('sleep', wait)
-            s.cached = yield ('req','GET',None)
-
-# ---- levels, bursts, age thresholds ----
+# ---- levels: the current policy (contention.go) with its defaults, and
+# candidates: bursts, a higher level, age thresholds ----
 LEVELS_P = dict(solo=1e9, burst=0, burstabs=0.040, ceil=4, age=1.0, athr=0, afast=1.0, clo=0.5, chi=1.5, mem=100)
 class LevelsHeat:
     def __init__(s): s.level=0; s.rtt=0; s.at=-1e9; s.exists=False; s.streak=None
@@ -277,7 +226,7 @@ class Slots:
             s.next = w.t + d
             yield ('sleep', d)
 
-POLICIES = {"current": (Current, {}), "levels": (Levels, LEVELS_P), "turns": (Turns, TURNS_P), "slots": (Slots, SLOTS_P)}
+POLICIES = {"current": (Levels, LEVELS_P), "levels": (Levels, LEVELS_P), "turns": (Turns, TURNS_P), "slots": (Slots, SLOTS_P)}
 
 # The candidates of BENCHMARKS.md: (label, policy, parameters).
 TABLE = [
