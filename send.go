@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -112,74 +113,10 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	repeatable := isIdempotentMethod(r.method) || r.conditional || req.Header.Get(c.cfg.idemHeader) != ""
 
-	// The one place go-retryablehttp is configured. It runs the transport
-	// retry loop: rewinding the body for each try, draining answers so that
-	// connections are reused, waiting with the context, logging. Its
-	// policies are replaced, on purpose:
-	//   - CheckRetry: its default repeats any request, a POST without
-	//     Idempotency-Key included; ours repeats only what is safe to repeat
-	//     (repeatable), and counts the tries written (httptrace) so that a
-	//     write whose answer was lost is known to be ambiguous
-	//     (ErrOutcomeUnknown), never silently counted as not sent.
-	//   - Backoff: its default honors Retry-After uncapped, so a server can
-	//     hold a call for as long as it says, and has no jitter, so writers
-	//     that failed together retry together; transportBackoff caps
-	//     Retry-After at RetryAfterMax and draws full jitter.
-	//   - ErrorHandler: the last answer is returned as it is, for judge to
-	//     classify, rather than as "giving up after n attempts".
-	rc := &retryablehttp.Client{
-		HTTPClient:   c.tracedClient(c.cfg.httpClient, &st.retry),
-		RetryWaitMin: c.cfg.RetryWaitMin,
-		RetryWaitMax: c.cfg.RetryWaitMax,
-		RetryMax:     max(c.cfg.RetryMax, 0),
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
-			st.tryStart = st.wrote.Load()
-			st.retry = retry
-			st.tryAt = time.Now()
-			if retry > 0 {
-				c.retried(req.Context(), r, st.why, st.delay)
-			}
-		},
-		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-			n := int(st.wrote.Load() - st.tryStart)
-			if resp != nil && n == 0 {
-				n = 1 // a transport without httptrace support answered
-			}
-			if err != nil && n == 0 && !c.traceSeen.Load() && !neverSent(err) {
-				// This transport has never reported a written request, so
-				// it cannot tell us this one was not: assume it was sent.
-				n = 1
-			}
-			st.sent += n
-			wrote := n > 0
-			// A written try whose answer was lost, or says it may have
-			// committed, leaves the write's outcome open. More than one
-			// write in one try means http.Transport replayed it after a
-			// lost answer.
-			if write && (n > 1 || wrote && (resp == nil || mayHaveCommitted(resp))) {
-				st.ambig = true
-			}
-			if ctx.Err() != nil {
-				if write && wrote && resp != nil && resp.StatusCode < 300 {
-					st.ambig = true // a commit whose answer the ended context drops
-				}
-				return false, context.Cause(ctx)
-			}
-			retry, why := transient(resp, err)
-			if !retry || !repeatable {
-				return false, nil
-			}
-			st.why = why
-			return true, nil
-		},
-		Backoff: func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-			st.delay = c.transportBackoff(lo, hi, attempt, resp)
-			return st.delay
-		},
-		Logger: c.retryLogger(),
-	}
+	rc := getSender(c, r, st)
+	rc.repeatable = repeatable
 	resp, err := rc.Do(req)
+	putSender(rc)
 	x := &exchange{sent: st.sent, ambiguous: st.ambig}
 	c.stats.requests.Add(int64(st.sent))
 	if err != nil {
@@ -339,4 +276,111 @@ func readAll(r io.Reader, size int64) ([]byte, error) {
 			b = append(b, 0)[:len(b)]
 		}
 	}
+}
+
+// sender is the one place go-retryablehttp is configured, for one request
+// at a time. It runs the transport retry loop: rewinding the body for each
+// try, draining answers so that connections are reused, waiting with the
+// context, logging. Its policies are replaced, on purpose:
+//   - CheckRetry: its default repeats any request, a POST without
+//     Idempotency-Key included; ours repeats only what is safe to repeat
+//     (repeatable), and counts the tries written (httptrace) so that a
+//     write whose answer was lost is known to be ambiguous
+//     (ErrOutcomeUnknown), never silently counted as not sent.
+//   - Backoff: its default honors Retry-After uncapped, so a server can
+//     hold a call for as long as it says, and has no jitter, so writers
+//     that failed together retry together; transportBackoff caps
+//     Retry-After at RetryAfterMax and draws full jitter.
+//   - ErrorHandler: the last answer is returned as it is, for judge to
+//     classify, rather than as "giving up after n attempts".
+//
+// Senders are pooled: the retryablehttp.Client and its hooks (method
+// values bound once, when the sender is made) are reused, and only the
+// request's own state (st, r, repeatable) is set per request. The
+// httptrace callback, which may run after Do returns, holds its own
+// tryState, never the sender.
+type sender struct {
+	retryablehttp.Client
+	c          *Client
+	r          *request
+	st         *tryState
+	write      bool
+	repeatable bool
+}
+
+var senders = sync.Pool{New: func() any {
+	s := &sender{}
+	s.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	s.RequestLogHook = s.logHook
+	s.CheckRetry = s.checkRetry
+	s.Backoff = s.backoff
+	return s
+}}
+
+// getSender returns a sender set up for r, whose tries st follows.
+func getSender(c *Client, r *request, st *tryState) *sender {
+	s := senders.Get().(*sender)
+	s.c, s.r, s.st = c, r, st
+	s.HTTPClient = c.tracedClient(c.cfg.httpClient, &st.retry)
+	s.RetryWaitMin, s.RetryWaitMax = c.cfg.RetryWaitMin, c.cfg.RetryWaitMax
+	s.RetryMax = max(c.cfg.RetryMax, 0)
+	s.Logger = c.retryLogger()
+	s.write = !isSafeMethod(r.method)
+	return s
+}
+
+// putSender returns s to the pool once its request is done.
+func putSender(s *sender) {
+	s.c, s.r, s.st, s.HTTPClient, s.Logger = nil, nil, nil, nil, nil
+	s.write, s.repeatable = false, false
+	senders.Put(s)
+}
+
+func (s *sender) logHook(_ retryablehttp.Logger, req *http.Request, retry int) {
+	st := s.st
+	st.tryStart = st.wrote.Load()
+	st.retry = retry
+	st.tryAt = time.Now()
+	if retry > 0 {
+		s.c.retried(req.Context(), s.r, st.why, st.delay)
+	}
+}
+
+func (s *sender) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c, st, write := s.c, s.st, s.write
+	n := int(st.wrote.Load() - st.tryStart)
+	if resp != nil && n == 0 {
+		n = 1 // a transport without httptrace support answered
+	}
+	if err != nil && n == 0 && !c.traceSeen.Load() && !neverSent(err) {
+		// This transport has never reported a written request, so
+		// it cannot tell us this one was not: assume it was sent.
+		n = 1
+	}
+	st.sent += n
+	wrote := n > 0
+	// A written try whose answer was lost, or says it may have
+	// committed, leaves the write's outcome open. More than one
+	// write in one try means http.Transport replayed it after a
+	// lost answer.
+	if write && (n > 1 || wrote && (resp == nil || mayHaveCommitted(resp))) {
+		st.ambig = true
+	}
+	if ctx.Err() != nil {
+		if write && wrote && resp != nil && resp.StatusCode < 300 {
+			st.ambig = true // a commit whose answer the ended context drops
+		}
+		return false, context.Cause(ctx)
+	}
+	retry, why := transient(resp, err)
+	if !retry || !s.repeatable {
+		return false, nil
+	}
+	st.why = why
+	return true, nil
+}
+
+func (s *sender) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	s.st.delay = s.c.transportBackoff(lo, hi, attempt, resp)
+	return s.st.delay
 }

@@ -88,7 +88,7 @@ func (h *Handler) write(r *http.Request, body []byte, d *decision) *response {
 	if !h.opts.IgnorePreconditions {
 		var resp *response
 		if h.versionPtr != nil {
-			resp = h.checkVersion(wr.version, wr.hasVersion, cur, wr.path)
+			resp = h.checkWriteVersion(wr, cur)
 		} else {
 			resp = h.checkETag(wr.pre, cur, wr.path)
 		}

@@ -65,6 +65,13 @@ type Options struct {
 	// Empty means ETag header mode.
 	VersionField string
 
+	// PatchTestsVersion, in VersionField mode, lets a JSON Patch PATCH go
+	// without a version, as the Kubernetes API server does: its "test"
+	// operations guard it, so a test of a stale version fails and is
+	// answered 422 (see patchtest.go). A version sent is still checked
+	// (409). It has no effect in ETag mode.
+	PatchTestsVersion bool
+
 	// VersionParam is the query parameter that may carry the version on
 	// writes in VersionField mode. Empty means "rev".
 	VersionParam string

@@ -111,6 +111,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&o.ConflictBody, "conflict-body", false, "answer a stale write with the current document instead of a problem")
 	fs.StringVar(&o.VersionField, "version-field", "", "keep the version in the document at this JSON `pointer` (/_rev, /metadata/resourceVersion); stale writes get 409")
 	fs.StringVar(&o.VersionParam, "version-param", "rev", "query `parameter` that may carry the version with -version-field")
+	fs.BoolVar(&o.PatchTestsVersion, "patch-tests-version", false, "with -version-field, a JSON Patch may carry its version as a test operation instead: a stale test gets 422")
 	fs.BoolVar(&o.IgnorePreconditions, "ignore-preconditions", false, "ignore If-Match and versions: the last writer wins (lost updates)")
 	fs.BoolVar(&o.Idempotency, "idempotency", false, "honor the Idempotency-Key header on writes")
 	fs.StringVar(&o.IdempotencyHeader, "idempotency-header", "Idempotency-Key", "`name` of the idempotency key header")

@@ -52,12 +52,16 @@ var approaches = []approach{
 	{name: "limit", about: "one writer per document sending one conditional JSON Patch per commit, If-Match = the ETag of its previous answer: never conflicts; the reference",
 		newClient: func(hc *http.Client) client { return limitClient{hc} }},
 	{name: "ifmatch", about: "ifmatch.Modify incrementing n, default options (group commit on) but the shared transport settings",
-		newClient: func(hc *http.Client) client { return ifmatchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
+		newClient: func(hc *http.Client) client {
+			return ifmatchClient{ifmatch.New(mode.options(ifmatch.Options{HTTPClient: hc}))}
+		}},
 	{name: "ifmatch-update", about: "ifmatch.Update with a mutate function decoding the document, incrementing n and encoding it; default options",
-		newClient: func(hc *http.Client) client { return updateClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc})} }},
+		newClient: func(hc *http.Client) client {
+			return updateClient{ifmatch.New(mode.options(ifmatch.Options{HTTPClient: hc}))}
+		}},
 	{name: "ifmatch-patch", about: "ifmatch.Patch with PatchStrategy SendPatch: each writer sends a JSON Patch adding one to a counter of its own (/wI), which the server applies",
 		newClient: func(hc *http.Client) client {
-			return patchClient{ifmatch.New(&ifmatch.Options{HTTPClient: hc, PatchStrategy: ifmatch.SendPatch})}
+			return patchClient{ifmatch.New(mode.options(ifmatch.Options{HTTPClient: hc, PatchStrategy: ifmatch.SendPatch}))}
 		}},
 	{name: "k8s-retry-default", about: "retry.RetryOnConflict(retry.DefaultRetry, GET, modify, PUT with If-Match); 409/412 is a k8s Conflict",
 		newClient: func(hc *http.Client) client { return k8sClient{hc, retry.DefaultRetry} }},
@@ -92,13 +96,15 @@ func (c limitClient) writer(ctx context.Context, url string) (op, error) {
 	}
 	n := d.N
 	return func(ctx context.Context) error {
-		patch := fmt.Appendf(nil, `[{"op":"replace","path":"/n","value":%d}]`, n+1)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPatch, url, bytes.NewReader(patch))
+		u, patch, ifMatch := mode.limitPatch(url, etag, n+1)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPatch, u, bytes.NewReader(patch))
 		if err != nil {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json-patch+json")
-		req.Header.Set("If-Match", etag)
+		if ifMatch {
+			req.Header.Set("If-Match", etag)
+		}
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			return err

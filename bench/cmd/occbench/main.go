@@ -7,6 +7,8 @@
 // report. Run it from bench/:
 //
 //	go run ./cmd/occbench -reps 3 -duration 2s -o results/latest.md
+//
+// "occbench plot" draws SVG charts from a run's JSON (plot.go).
 package main
 
 import (
@@ -26,7 +28,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := bench(ctx, os.Args[1:])
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "plot" {
+		err = plotMain(os.Args[2:])
+	} else {
+		err = bench(ctx, os.Args[1:])
+	}
 	stop()
 	switch {
 	case err == nil:
@@ -67,6 +74,8 @@ func parseFlags(args []string) (flags, error) {
 	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default all): "+names(allScenarios(), func(s scenario) string { return s.name }))
 	fs.StringVar(&f.serverBin, "server-bin", "", "a prebuilt ifmatch-mockserver `binary` (default: go build ../cmd/ifmatch-mockserver)")
 	fs.BoolVar(&f.conflictBody, "conflict-body", false, "the server answers a stale write with the current document and Content-Location (mockserver -conflict-body)")
+	fs.StringVar(&mode.versionField, "version-field", "", "the server keeps the version in the document at this JSON `pointer` (mockserver -version-field, 409 when stale); only limit and ifmatch approaches run")
+	fs.BoolVar(&mode.patchTests, "patch-tests-version", false, "with -version-field, JSON Patches carry the version as a test operation (mockserver -patch-tests-version, 422 when stale)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (the clients, not the server) to `file`")
 	fs.StringVar(&f.out, "o", "", "also write the markdown report to `file`")
 	fs.StringVar(&f.jsonOut, "json", "", "write every cell's raw figures as JSON to `file`")
@@ -75,6 +84,9 @@ func parseFlags(args []string) (flags, error) {
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if mode.patchTests && mode.versionField == "" {
+		return f, errors.New("-patch-tests-version needs -version-field")
 	}
 	if f.reps < 1 || f.cell.duration <= 0 || f.cell.opTimeout <= 0 || f.cell.maxOps < 1 {
 		return f, errors.New("-reps, -duration, -op-timeout and -max-ops must be positive")
@@ -87,9 +99,14 @@ func bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	as, err := pick(approaches, f.approaches, func(a approach) string { return a.name }, func(a approach) bool { return a.extra })
+	as, err := pick(approaches, f.approaches, func(a approach) string { return a.name }, func(a approach) bool { return a.extra || !mode.supports(a) })
 	if err != nil {
 		return err
+	}
+	for _, a := range as {
+		if !mode.supports(a) {
+			return fmt.Errorf("approach %s sends If-Match, which a -version-field server ignores", a.name)
+		}
 	}
 	ss, err := pick(allScenarios(), f.scenarios, func(s scenario) string { return s.name }, func(scenario) bool { return false })
 	if err != nil {
@@ -127,8 +144,9 @@ func bench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	r := &report{Command: command(args), Machine: thisMachine(ctx), Started: time.Now(), Reps: f.reps,
+	r := &report{Command: command(args), Machine: thisMachine(ctx), Server: mode.String(), Started: time.Now(), Reps: f.reps,
 		Duration: f.cell.duration, Config: f.cell, scenarios: ss, approaches: as}
+	r.Load[0] = loadAvg()
 	if err := warmUp(ctx, srv, as, f); err != nil {
 		return err
 	}
@@ -149,6 +167,7 @@ func bench(ctx context.Context, args []string) error {
 		}
 	}
 	r.Took = time.Since(r.Started)
+	r.Load[1] = loadAvg()
 	return output(r, f)
 }
 

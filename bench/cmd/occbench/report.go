@@ -64,12 +64,30 @@ func sdkRevision(ctx context.Context) string {
 	return rev
 }
 
+// loadAvg is the first three fields of /proc/loadavg, "" where there is
+// none.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
 // report is everything the markdown and JSON output need.
 type report struct {
-	Command  string        `json:"command"`
-	Machine  machine       `json:"machine"`
-	Started  time.Time     `json:"started"`
-	Took     time.Duration `json:"took_ns"`
+	Command string        `json:"command"`
+	Machine machine       `json:"machine"`
+	Started time.Time     `json:"started"`
+	Took    time.Duration `json:"took_ns"`
+	// Load is the machine's load average (1, 5, 15 minutes, /proc/loadavg)
+	// at the start and at the end of the run: the machine is shared.
+	Load     [2]string     `json:"load_avg,omitempty"`
+	Server   string        `json:"server"` // the server mode (-version-field, -patch-tests-version)
 	Reps     int           `json:"reps"`
 	Duration time.Duration `json:"duration_ns"`
 	Config   cellConfig    `json:"-"`
@@ -96,7 +114,10 @@ func writeMarkdown(w io.Writer, r *report) {
 	fmt.Fprintf(w, "- machine: %d CPUs, %s, %s; SDK at git %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Go, r.Machine.SDK)
 	fmt.Fprintf(w, "- started %s, took %s; %d repetitions of %s per cell, interleaved (each repetition runs every scenario × approach once)\n",
 		r.Started.UTC().Format(time.RFC3339), r.Took.Round(time.Second), r.Reps, r.Duration)
-	fmt.Fprintf(w, "- server: ifmatch-mockserver as a separate process on 127.0.0.1 (strong ETags, 412 for a stale version); documents of %d bytes `{\"n\":0,\"pad\":\"xxx…\"}`\n", r.Config.docBytes)
+	if r.Load[0] != "" {
+		fmt.Fprintf(w, "- load average (1, 5, 15 min) at the start: %s; at the end: %s (%d CPUs, shared with other work)\n", r.Load[0], r.Load[1], r.Machine.CPUs)
+	}
+	fmt.Fprintf(w, "- server: ifmatch-mockserver as a separate process on 127.0.0.1 (%s); documents of %d bytes `{\"n\":0,\"pad\":\"xxx…\"}`\n", mode, r.Config.docBytes)
 	fmt.Fprintf(w, "- each writer loops over increments of `n` (%s timeout each) until the cell's time is up; operations under way then finish\n\n", r.Config.opTimeout)
 
 	for _, s := range r.scenarios {

@@ -64,6 +64,7 @@ func startServer(ctx context.Context, bin string, conflictBody bool) (*server, e
 	if conflictBody {
 		args = append(args, "-conflict-body")
 	}
+	args = append(args, mode.serverArgs()...)
 	cmd := exec.Command(bin, args...)
 	dieWithParent(cmd)
 	stdout, err := cmd.StdoutPipe()
