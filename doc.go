@@ -48,14 +48,26 @@
 //     the version field of the document it puts (or [Options.VersionParam]
 //     in the URL it deletes);
 //  2. inside [TrackVersions](ctx), the version that scope read;
-//  3. otherwise, for Put and Delete, the version the last Get of this
-//     Client returned for the resource. Writes, this Client's own included,
-//     never move it: Get, then any other write, then a Put of the Get's
-//     edited body is refused with ErrConflict rather than written over the
-//     other write. (Create marks the version it created: its caller holds
-//     that document.) Patch, MergePatch, Update and Modify start from the
-//     newest version the Client knows, since they are recomputed on any
-//     version.
+//  3. otherwise, for Put and Delete (and a PUT, PATCH or DELETE through
+//     [Client.Do] that carries no precondition), the version reads of this
+//     Client handed out, while that says which version the caller read.
+//     Every read outside a scope (Get, a GET through Do) hands out a
+//     version and leaves it open; a Put or Delete based on reads claims
+//     one. While one version is open, however many readers hold it, the
+//     write carries it: a reader whose copy is stale gets ErrConflict,
+//     never an overwrite. When reads handed out different versions that no
+//     write has claimed, the write could be based on any of them, and the
+//     newest would overwrite what its caller never saw: it is refused with
+//     [ErrNoVersion], naming the fix ([RetryOnConflict], TrackVersions,
+//     IfMatch), and nothing is sent. With no open read, the write carries
+//     the version last read, unless a conflict or a 404 made the Client
+//     forget it (ErrNoVersion: read again). Create sets the version last
+//     read: its caller holds the document. Writes never move rule 3's
+//     version, so Get, then any other write, then a Put of the Get's edited
+//     body is refused with ErrConflict. Through Do, a resource never read
+//     gets its request sent as it is. Patch, MergePatch, Update and Modify
+//     start from the newest version the Client knows, since they are
+//     recomputed on any version.
 //
 // A change based on a version its caller read (1 or 2) is reapplied after a
 // conflict only where the fields it writes did not change since that
@@ -63,22 +75,49 @@
 // [ErrFieldsChanged]. Update and Modify with IfMatch run their function on
 // that version only, and return the conflict instead of retrying.
 //
-// Goroutines sharing a Client share rule 3's version: when several of them
-// Get and Put the same resource, each must say which version it read, with
-// IfMatch(resp.ETag) or a TrackVersions context, or one may replace a
-// version another read (see the example of IfMatch). Patch, MergePatch,
-// Update and Modify need nothing: they rebase.
+// So goroutines that share a Client and each Get and Put the same resource
+// are never based on each other's reads: the single-goroutine sequence Get,
+// Put works as it is, and concurrent ones either go through or are refused
+// with an error that names the fix. Wrap such read-modify-write sequences
+// in RetryOnConflict (or give each its own TrackVersions context, or pass
+// IfMatch(resp.ETag)). Patch, MergePatch, Update and Modify need nothing:
+// they rebase.
 //
 // # The write pipeline
 //
-// TODO(lead): the write pipeline, plan → drive → finish.
+// Every write, whichever door it comes in by (the methods, Do and
+// StandardClient, the ifmatch command), goes through one pipeline, so that
+// each rule above and below is decided in one place:
+//
+//   - plan: the version the write carries (the rule above), the guard on a
+//     change built from what its caller read, and how it is sent: as it is
+//     (Create, Put, Delete, Do's other writes: a conflict ends the call),
+//     applied here and PUT ([ApplyLocally], Update, Modify, ThreeWayPut), or
+//     sent as a PATCH the server applies ([SendPatch], patches through Do);
+//   - drive: the conflict loop. Each answer is classified once (see [How
+//     answers are classified]); locks are waited out, a stale version is
+//     refetched and the write rebuilt on it after a backoff, a lost answer
+//     is reported as unknown;
+//   - finish: what a committed answer proves (below), what the cache and
+//     the callers' TrackVersions scopes learn, each caller's Response, and
+//     Stats, which count what callers see, once.
+//
+// A committed write's answer is taken for the stored document only when it
+// says so: its Content-Location names the resource, or it is a JSON object
+// with every member of the document expected (the one a PUT sent, the one
+// a PATCH was applied to). A status object ({"ok":true}) or a few fields
+// are not the document: the Client then keeps only the version, and the
+// next write that needs the document reads it. A PUT's answer with an
+// ETag and no document means the document was stored as sent (RFC 9110,
+// section 9.3.4), unless [Options.StoredMayDiffer] says otherwise. The
+// repository's ARCHITECTURE.md names the file of each stage.
 //
 // # How answers are classified
 //
 // Every answer to a write, on every path, is classified in one place:
 //
-//   - 2xx: committed. The new version and document are cached when the
-//     answer names them.
+//   - 2xx: committed. The new version, and the document when the answer
+//     proves it is the document (see [The write pipeline]), are cached.
 //   - 412: our version is stale. Refetch (bypassing caches), rebase, retry
 //     after a backoff.
 //   - 409: refetch. If the version moved, rebase and retry as for 412; if
@@ -138,8 +177,12 @@
 // then waits for the tag to turn strong (50 ms doubling toward 1.5 s,
 // shorter as the call ages, so that the oldest caller tends to go first)
 // and writes on that; Put and Delete on a weak version wait for it to turn
-// strong and send it again. The call ends with [ErrETagRejected] only when
-// the tag stays weak past [Options.MaxElapsed] or the deadline, or when a
+// strong and send it again in its strong form, but only when the document
+// is still the one read: a weak tag (size and mtime, say) can stay the same
+// while the content changes, and then the write is a conflict, never an
+// overwrite. The call ends with [ErrETagRejected], or an error matching
+// context.DeadlineExceeded, when the tag stays weak past
+// [Options.MaxElapsed] or the deadline, and with ErrETagRejected when a
 // strong tag is refused again and again.
 //
 // # Lost answers
@@ -180,7 +223,10 @@
 //   - [ErrOutcomeUnknown]: see [Lost answers]. It does not match
 //     ErrConflict.
 //   - [ErrNoVersion], [ErrUnversioned], [ErrInvalidChange],
-//     [ErrInvalidResponse], [ErrTooLarge]: nothing was written.
+//     [ErrInvalidResponse], [ErrTooLarge]: nothing was written. A document
+//     is JSON: Get, Update, Modify and the patches refuse an answer that is
+//     not (its Content-Type or its body) with ErrInvalidResponse; Do
+//     returns any answer as it is.
 //   - a context that ends gives an error naming the call's method and URL
 //     that matches the context's error with errors.Is.
 //
@@ -205,7 +251,27 @@
 //
 // # Retrying a whole operation
 //
-// TODO(lead): RetryOnConflict(ctx, c, fn).
+// [RetryOnConflict](ctx, c, fn) is client-go's retry.RetryOnConflict for
+// any code that reads and writes through a Client: a generated client over
+// StandardClient, calls through Do, a sequence of typed calls. Each attempt
+// runs fn in a fresh TrackVersions scope, so its writes carry what it read;
+// an attempt is run again when fn fails and a write in it met a version
+// conflict, whatever error fn made of the 409 or 412, or when fn's error
+// matches ErrConflict. A Client's retries on one resource take turns, so
+// that its goroutines stop colliding there; the Client's MaxAttempts,
+// MaxElapsed and Backoff and the context bound them, and when they run out
+// the error is a *ConflictError wrapping fn's last error. An attempt in
+// which a write's outcome became unknown is never run again: its error
+// matches ErrOutcomeUnknown.
+//
+//	err := ifmatch.RetryOnConflict(ctx, c, func(ctx context.Context) error {
+//		item, err := api.GetItem(ctx, sku)
+//		if err != nil {
+//			return err
+//		}
+//		item.Stock--
+//		return api.PutItem(ctx, sku, item)
+//	})
 //
 // # Group commit
 //
@@ -286,15 +352,23 @@
 // PUT, PATCH and DELETE requests that carry none (never to POST), learns
 // versions from answers, rebases JSON Patch and merge patch bodies (a
 // merge patch also under [Options.MergePatchContentType]), and, with
-// [Options.ThreeWayPut], PUTs. When goroutines share the Client, give each
-// read-modify-write operation its own [TrackVersions] context, so that its
-// writes are based on what it read. Code that takes an *http.Client instead
+// [Options.ThreeWayPut], PUTs. When goroutines share the Client, wrap each
+// read-modify-write operation in [RetryOnConflict] (or give it its own
+// [TrackVersions] context), so that its writes are based on what it read. Code that takes an *http.Client instead
 // (ogen, openapi-generator's Configuration.HTTPClient, SDKs with a
 // WithHTTPClient option) gets [Client.StandardClient], whose requests all
 // go through Do. See examples/openapi and examples/ogen.
 //
-// TODO(lead): Do and StandardClient refuse a PUT or DELETE whose version
-// they cannot know.
+// A PUT, PATCH or DELETE that Do versioned itself (from a scope's read or
+// from the reads it handed out) and that meets a newer version is a
+// [*ConflictError] naming RetryOnConflict, which the generated client
+// passes on as its error (an *http.Client wraps it in a *url.Error;
+// errors.Is sees through both). A write that carries the caller's own
+// If-Match gets the server's answer as a response, as http.Client would
+// give it. A PUT or DELETE whose version Do cannot know (see rule 3 of [The
+// version a write carries]) is refused with ErrNoVersion before anything
+// is sent. Do returns any answer to a read, JSON or not; the methods refuse
+// a document that is not JSON (see [Errors]).
 //
 // # OData services
 //
@@ -368,5 +442,8 @@
 // [The version a write carries]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-The_version_a_write_carries
 // [Generated clients]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-Generated_clients
 // [Lost answers]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-Lost_answers
+// [The write pipeline]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-The_write_pipeline
+// [How answers are classified]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-How_answers_are_classified
+// [Errors]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-Errors
 // [Cache and credentials]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-Cache_and_credentials
 package ifmatch
