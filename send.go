@@ -113,8 +113,7 @@ func (c *Client) send(ctx context.Context, r *request) (*exchange, error) {
 	}
 	repeatable := isIdempotentMethod(r.method) || r.conditional || req.Header.Get(c.cfg.idemHeader) != ""
 
-	rc := getSender(c, r, st)
-	rc.repeatable = repeatable
+	rc := getSender(c, r, st, repeatable)
 	resp, err := rc.Do(req)
 	putSender(rc)
 	x := &exchange{sent: st.sent, ambiguous: st.ambig}
@@ -317,10 +316,11 @@ var senders = sync.Pool{New: func() any {
 	return s
 }}
 
-// getSender returns a sender set up for r, whose tries st follows.
-func getSender(c *Client, r *request, st *tryState) *sender {
+// getSender returns a sender set up for r, whose tries st follows;
+// repeatable says whether r may be sent again after a transient failure.
+func getSender(c *Client, r *request, st *tryState, repeatable bool) *sender {
 	s := senders.Get().(*sender)
-	s.c, s.r, s.st = c, r, st
+	s.c, s.r, s.st, s.repeatable = c, r, st, repeatable
 	s.HTTPClient = c.tracedClient(c.cfg.httpClient, &st.retry)
 	s.RetryWaitMin, s.RetryWaitMax = c.cfg.RetryWaitMin, c.cfg.RetryWaitMax
 	s.RetryMax = max(c.cfg.RetryMax, 0)
