@@ -23,14 +23,14 @@ import (
 type Client struct {
 	// once resolves the configuration: in New, or at a zero-value
 	// Client's first use (ready).
-	once  sync.Once
-	cfg   config
-	cache *etagCache
-	reads *readLedger // which versions reads handed out (reads.go)
-	lanes lanes
-	turns turns // RetryOnConflict's retries, one at a time per resource
-	heat  contention
-	stats counters
+	once       sync.Once
+	cfg        config
+	cache      *etagCache
+	reads      *readLedger // which versions reads handed out (reads.go)
+	lanes      lanes
+	turns      turns // RetryOnConflict's retries, one at a time per resource
+	contention contention
+	stats      counters
 	// solo numbers the calls with a backoff of their own, which never
 	// share a group's write.
 	solo atomic.Uint64

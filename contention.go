@@ -118,10 +118,10 @@ func (e heat) recent() bool {
 	return e.rtt >= slowRTT && time.Since(e.at) < slowMemory*e.rtt
 }
 
-// courtesy is the wait before a call's first write: on a slow server's
+// firstWriteDelay is the wait before a call's first write: on a slow server's
 // resource that saw conflicts lately, about one round trip (½ to 1½),
 // else none.
-func (h *contention) courtesy(k cacheKey) time.Duration {
+func (h *contention) firstWriteDelay(k cacheKey) time.Duration {
 	h.mu.Lock()
 	e, ok := h.levels[k]
 	h.mu.Unlock()
@@ -131,9 +131,9 @@ func (h *contention) courtesy(k cacheKey) time.Duration {
 	return e.rtt/2 + rand.N(e.rtt+1)
 }
 
-// pause sleeps d, or less if ctx ends first: what ends the call is then
+// sleep sleeps d, or less if ctx ends first: what ends the call is then
 // the write's own business.
-func pause(ctx context.Context, d time.Duration) {
+func sleep(ctx context.Context, d time.Duration) {
 	if d <= 0 {
 		return
 	}

@@ -114,7 +114,7 @@ func (c *Client) alone(ctx context.Context, t *target, m *member, write groupWri
 // A lane's shared writes skip it: this Client's callers share them.
 func (c *Client) courtesy(ctx context.Context, t *target) {
 	if t.policy.adaptive {
-		pause(ctx, c.heat.courtesy(t.key))
+		sleep(ctx, c.contention.firstWriteDelay(t.key))
 	}
 }
 

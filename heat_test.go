@@ -67,26 +67,26 @@ func TestContentionCourtesy(t *testing.T) {
 		var h contention
 		slow, fast := cacheKey{url: "slow"}, cacheKey{url: "fast"}
 		const rtt = 10 * time.Millisecond
-		if d := h.courtesy(slow); d != 0 {
+		if d := h.firstWriteDelay(slow); d != 0 {
 			t.Errorf("courtesy before any conflict = %v, want 0", d)
 		}
 		h.conflicted(slow, 1, rtt, 0, 0)
 		h.conflicted(fast, 1, 200*time.Microsecond, 0, 0)
-		if d := h.courtesy(slow); d < rtt/2 || d > 3*rtt/2 {
+		if d := h.firstWriteDelay(slow); d < rtt/2 || d > 3*rtt/2 {
 			t.Errorf("courtesy after a conflict = %v, want within [%v, %v]", d, rtt/2, 3*rtt/2)
 		}
-		if d := h.courtesy(fast); d != 0 {
+		if d := h.firstWriteDelay(fast); d != 0 {
 			t.Errorf("courtesy on a fast server = %v, want 0", d)
 		}
 		for range 8 {
 			h.committed(slow)
 		}
-		if d := h.courtesy(slow); d == 0 {
+		if d := h.firstWriteDelay(slow); d == 0 {
 			t.Errorf("courtesy after commits, the conflict recent: 0, want about a round trip")
 		}
 		time.Sleep(slowMemory * rtt)
 		h.committed(slow)
-		if d := h.courtesy(slow); d != 0 {
+		if d := h.firstWriteDelay(slow); d != 0 {
 			t.Errorf("courtesy %v after the conflict is old, want 0", d)
 		}
 		if _, ok := h.levels[slow]; ok {

@@ -55,10 +55,10 @@ func (l *loop) drive(ctx context.Context, r *request, onStale func(x *exchange) 
 		l.record(r, x)
 		switch judge(r, x, err, l.ambig) {
 		case committed:
-			l.c.heat.committed(l.t.key)
+			l.c.contention.committed(l.t.key)
 			return r, x, nil
 		case locked, pending:
-			if err := l.wait(ctx, x); err != nil {
+			if err := l.backOff(ctx, x); err != nil {
 				return r, x, l.end(x, err)
 			}
 		case stale:
@@ -79,6 +79,14 @@ func (l *loop) drive(ctx context.Context, r *request, onStale func(x *exchange) 
 			l.c.gone(l.t, x.status)
 			return r, x, l.failed(x)
 		}
+	}
+}
+
+// sawConflict records, in ctx's scope if any, the conflict answer x to a
+// write of l's.
+func (l *loop) sawConflict(ctx context.Context, x *exchange) {
+	if sc := scopeOf(ctx); sc != nil {
+		sc.hot.Store(&conflictSeen{t: l.t, method: l.method, status: x.status, rtt: l.rtt})
 	}
 }
 
@@ -161,6 +169,83 @@ func (l *loop) response(x *exchange, etag string, body []byte) *Response {
 	return &Response{StatusCode: x.status, Header: x.header, Body: body, ETag: etag, Attempts: l.sent}
 }
 
+// Waiting: every wait of the conflict loop (a backoff, a lock, a weak
+// ETag turning strong) goes through pause.
+
+// backOff sleeps the conflict backoff before the next write. It ends the call
+// with a *ConflictError when MaxAttempts or MaxElapsed is spent, or when
+// the wait would end past the context's deadline (the error then also
+// matches context.DeadlineExceeded), and with the context's error when the
+// context is cancelled.
+func (l *loop) backOff(ctx context.Context, x *exchange) error {
+	if l.policy.spent(l.rounds) {
+		return l.conflictErr(x, nil)
+	}
+	d := l.bo.NextBackOff()
+	if d < 0 {
+		return l.conflictErr(x, nil)
+	}
+	if l.policy.adaptive {
+		d = l.c.contention.conflicted(l.t.key, l.rounds, l.rtt, time.Since(l.start), d)
+	}
+	return l.pause(ctx, x, d, "ifmatch: conflict, backing off", nil)
+}
+
+// pause is every wait of the conflict loop (a backoff, a lock, a weak ETag
+// turning strong). It ends the call with a *ConflictError when the wait
+// would end past MaxElapsed, or past the context's (or group's) deadline,
+// the error then also matching context.DeadlineExceeded; otherwise it
+// reports the wait (a Debug record, OnConflict) and sleeps it, returning
+// the context's error if the context is cancelled meanwhile. cause, if
+// set, says why the call would end (a weak tag that stayed weak).
+func (l *loop) pause(ctx context.Context, x *exchange, d time.Duration, msg string, cause func() error) error {
+	ending := func(deadline bool) error {
+		var err error
+		if cause != nil {
+			err = cause()
+		}
+		if deadline {
+			err = pastDeadline(err)
+		}
+		return l.conflictErr(x, err)
+	}
+	now := time.Now()
+	if l.policy.overBudget(l.start, now.Add(d)) {
+		return ending(false)
+	}
+	deadline := ctx.Deadline
+	if l.deadline != nil {
+		deadline = l.deadline
+	}
+	if dl, ok := deadline(); ok && !now.Add(d).Before(dl) {
+		return ending(true)
+	}
+	cfg := &l.c.cfg
+	// Debug: with many writers conflicts are routine, and Info would drown
+	// the log.
+	if cfg.Logger.Enabled(ctx, slogDebug) {
+		cfg.Logger.LogAttrs(ctx, slogDebug, msg, attrMethod(l.method),
+			attrURL(l.t.url), attrReason(http.StatusText(x.status)), attrDelay(d))
+	}
+	if cfg.OnConflict != nil {
+		cfg.OnConflict(ctx, ConflictInfo{Method: l.method, URL: l.t.safeURL(), StatusCode: x.status, Attempt: l.rounds, Delay: d})
+	}
+	if d == 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		if ctx.Err() == context.DeadlineExceeded {
+			return ending(true)
+		}
+		return ended(ctx, l.method, l.t.url)
+	case <-timer.C:
+		return nil
+	}
+}
+
 // Rebasing: after a stale answer, learn the current version (from the
 // conflict answer when it carries the document, else by a read that
 // bypasses caches) so that the write can be rebuilt on it.
@@ -178,7 +263,7 @@ const rejectLimit = 4
 func (l *loop) refresh(ctx context.Context, x *exchange, needBody bool) (latest, error) {
 	c := l.c
 	c.forget(l.t)
-	if err := l.wait(ctx, x); err != nil {
+	if err := l.backOff(ctx, x); err != nil {
 		return latest{}, err
 	}
 	next, ok := c.conflictBody(l.t, x)

@@ -92,7 +92,7 @@ func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context
 			// the backoff.
 			d = 0
 		case pol.adaptive && hot != nil:
-			d = c.heat.conflicted(hot.t.key, n, hot.rtt, time.Since(start), d)
+			d = c.contention.conflicted(hot.t.key, n, hot.rtt, time.Since(start), d)
 		}
 		now := time.Now()
 		if pol.overBudget(start, now.Add(d)) {

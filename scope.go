@@ -51,14 +51,6 @@ type conflictSeen struct {
 	rtt    time.Duration
 }
 
-// sawConflict records, in ctx's scope if any, the conflict answer x to a
-// write of l's.
-func (l *loop) sawConflict(ctx context.Context, x *exchange) {
-	if sc := scopeOf(ctx); sc != nil {
-		sc.hot.Store(&conflictSeen{t: l.t, method: l.method, status: x.status, rtt: l.rtt})
-	}
-}
-
 func scopeOf(ctx context.Context) *versionScope {
 	s, _ := ctx.Value(scopeKey{}).(*versionScope)
 	return s
