@@ -109,7 +109,7 @@ func anchor(p *doc.Package, id string) bool {
 	if !ok {
 		recv, name = "", id
 	}
-	return p.Parser().LookupSym(recv, name)
+	return p.Parser().LookupSym(recv, name) || structField(p, id)
 }
 
 var (
@@ -229,6 +229,9 @@ func (r *docRefs) godoc(file, src string) []string {
 	for _, cg := range f.Comments {
 		parsed := p.Parser().Parse(cg.Text())
 		for _, link := range uniq(docLinkRE.FindAllString(plainText(parsed), -1)) {
+			if structField(p, strings.Trim(link, "[]*")) {
+				continue // a field link: go/doc resolves them from Go 1.26 on
+			}
 			problems = append(problems, fmt.Sprintf("%s: doc link %s names no symbol of the package and no link", file, link))
 		}
 		for _, def := range parsed.Links {
@@ -332,4 +335,37 @@ func withoutFences(text string) string {
 func uniq(s []string) []string {
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// structField reports whether name is Type.Field of a struct type of p:
+// a doc link that go/doc's parser resolves only from Go 1.26 on, so that
+// the check means the same on the oldest supported Go.
+func structField(p *doc.Package, name string) bool {
+	typ, field, ok := strings.Cut(name, ".")
+	if !ok {
+		return false
+	}
+	for _, t := range p.Types {
+		if t.Name != typ {
+			continue
+		}
+		for _, spec := range t.Decl.Specs {
+			ts, ok := spec.(*ast.TypeSpec)
+			if !ok {
+				continue
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				continue
+			}
+			for _, f := range st.Fields.List {
+				for _, n := range f.Names {
+					if n.Name == field && n.IsExported() {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
