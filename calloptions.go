@@ -25,12 +25,10 @@ type callConfig struct {
 }
 
 // IfMatch bases one write on the version the caller holds (an ETag, or the
-// version field's value), instead of the version the Client would choose
-// (see "The version a write carries" in the package docs). Put and Delete
-// then replace exactly that version; Update and Modify run their function
-// on the document at that version and do not retry on a conflict; Patch
-// and MergePatch are reapplied after a conflict only if the fields they
-// write did not change since that version.
+// version field's value): rule 1 of [The version a write carries], which
+// says what each method then does.
+//
+// [The version a write carries]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-The_version_a_write_carries
 func IfMatch(version string) CallOption {
 	return func(c *callConfig) { c.ifMatch = version }
 }

@@ -12,34 +12,25 @@ import (
 )
 
 // Do sends a request built elsewhere (by a generated OpenAPI client, say:
-// Do fits oapi-codegen's HttpRequestDoer) through the Client's transport
-// retries, ETag cache and answer classification:
-//
-//   - a PUT, PATCH or DELETE that carries no precondition gets If-Match:
-//     the version chosen by the rule in the package docs ("The version a
-//     write carries"): inside TrackVersions, the version its scope read,
-//     else the version a GET through this Client last returned. Other
-//     methods (POST) get none;
-//   - with Options.ThreeWayPut, such a PUT that meets a conflict is rebased
-//     by three-way merge onto the fresh document;
-//   - a PATCH whose body is a JSON Patch or merge patch (by its
-//     Content-Type: the RFC media types, or those Options names, such as
-//     OData's application/json for a merge patch), sent without
-//     If-Match, is rebased on conflict like Patch (same body, fresh
-//     version); inside TrackVersions it is rebased only if the fields it
-//     writes did not change since the scope read the resource (a patch
-//     computed from what was read, {"stock": n-1}, is otherwise a
-//     conflict);
-//   - a request with its own If-Match or If-None-Match is sent as it is;
-//   - a 428 to a request without precondition is answered by reading the
-//     version and sending the request again with it;
-//   - versions are learned from every answer.
+// Do fits oapi-codegen's HttpRequestDoer) through the same write pipeline
+// as the methods: a PUT, PATCH or DELETE without a precondition carries the
+// version [The version a write carries] gives (or is refused with
+// [ErrNoVersion] when it cannot be known), a JSON Patch or merge patch is
+// rebased on conflict, with Options.ThreeWayPut a PUT is merged, a 428 is
+// answered with the version, and versions are learned from every answer
+// (see [Generated clients] for each case). A request with its own If-Match
+// or If-None-Match, and any other method, is sent as it is.
 //
 // Like http.Client.Do, it returns non-2xx answers as responses, not errors,
-// except that a conflict the rebase could not resolve is a *ConflictError
-// and a write whose answer was lost is an *OutcomeUnknownError. The
-// answer's body is buffered (capped at MaxBodyBytes); the caller must
-// still close it. The request's body is read and closed.
+// except a conflict on a write it versioned or rebased, which is a
+// [*ConflictError], and a write whose answer was lost, an
+// [*OutcomeUnknownError]. The answer's body is buffered (capped at
+// MaxBodyBytes); the caller must still close it. The request's body is read
+// and closed. To retry a read-modify-write after a conflict, wrap it in
+// [RetryOnConflict].
+//
+// [The version a write carries]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-The_version_a_write_carries
+// [Generated clients]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-Generated_clients
 func (c *Client) Do(req *http.Request) (resp *http.Response, err error) {
 	c.ready()
 	if req == nil || req.URL == nil {

@@ -99,18 +99,11 @@ func (c *Client) plan(ctx context.Context, w *write) (*plan, error) {
 	return p, nil
 }
 
-// The version a write carries, decided by basisFor for every write, in
-// this order (the package documentation states the rule for users):
-//
-//  1. the version the caller gave for this call: IfMatch, its own If-Match
-//     header, or, with Options.VersionField, the version field of the
-//     document it puts (or VersionParam in the URL it deletes);
-//  2. inside TrackVersions(ctx), the version that scope read;
-//  3. for Put and Delete, the version reads of this Client handed out, while
-//     that is unambiguous (reads.go).
-//
-// Patch, MergePatch, Update and Modify without 1 or 2 start from the newest
-// version known. A change built on 1 or 2 is guarded (guard.go).
+// The version a write carries is decided by basisFor for every write, in
+// the order the package documentation states ("The version a write
+// carries"): the caller's (callerVersion), the scope's, then, for a
+// replace, what reads handed out (claimRead, reads.go). A change built on
+// the caller's or the scope's version is guarded (guard.go).
 
 // origin says where a write's version came from.
 type origin int

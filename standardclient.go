@@ -10,8 +10,8 @@ import (
 // ogen, and SDKs with a WithHTTPClient option. Its requests get exactly
 // what Do gives them: If-Match on PUT, PATCH and DELETE, versions learned
 // from every answer, patches rebased and, with Options.ThreeWayPut, PUTs
-// merged on a conflict. Wrap each read-modify-write in TrackVersions when
-// goroutines share c.
+// merged on a conflict. Wrap each read-modify-write in RetryOnConflict
+// (or TrackVersions) when goroutines share c.
 //
 // As with Do, non-2xx answers are responses; a conflict the Client could
 // not resolve and a lost answer are errors, which the *http.Client wraps

@@ -14,17 +14,16 @@ func (c *Client) Create(ctx context.Context, url string, body []byte, opts ...Ca
 	return c.putDocument(ctx, "Create", kindCreate, url, body, opts)
 }
 
-// Put replaces the version of a resource its caller read: the version
-// given with [IfMatch] (or an If-Match header, or the document's version
-// field), else the one its [TrackVersions] scope read, else the one a Get of
-// this Client last returned; writes never move the last, so a body edited
-// from an older read is refused, never written over a newer version. A
-// stale version is a [*ConflictError] and is never overwritten; with no
-// version known, Put returns [ErrNoVersion] and sends nothing. With
-// [Options.ThreeWayPut], a stale Put is rebased instead when its edit and
+// Put replaces the version of a resource its caller read, chosen by [The
+// version a write carries]: a stale version is a [*ConflictError] and is
+// never overwritten; with no version known, or none that can be known,
+// Put returns [ErrNoVersion] and sends nothing. With [Options.ThreeWayPut],
+// a stale Put is merged onto the fresh document instead when its edit and
 // the concurrent one touch different fields (a field both changed, even to
 // the same value, is a *ConflictError unless Resolve decides). Errors: as
 // Create, plus ErrNoVersion.
+//
+// [The version a write carries]: https://pkg.go.dev/github.com/ifmatch/ifmatch#hdr-The_version_a_write_carries
 func (c *Client) Put(ctx context.Context, url string, body []byte, opts ...CallOption) (*Response, error) {
 	return c.putDocument(ctx, "Put", kindReplace, url, body, opts)
 }
