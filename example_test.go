@@ -1,11 +1,14 @@
 package ifmatch_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/ifmatch/ifmatch"
 	"github.com/ifmatch/ifmatch/mockserver"
@@ -282,4 +285,54 @@ func ExampleNew() {
 	defer c.CloseIdleConnections()
 	fmt.Println(c.Stats().Writes)
 	// Output: 0
+}
+
+func ExampleRetryOnConflict() {
+	srv := mockserver.New(mockserver.Options{})
+	defer srv.Close()
+	srv.SetDoc("/items/1", []byte(`{"name":"lamp","stock":3}`))
+	c := ifmatch.New(nil)
+	hc := c.StandardClient() // what a generated client is given
+
+	// A generated client's read-compute-write, which knows nothing of
+	// versions: GET the item, PUT it back with one less in stock.
+	takeOne := func(ctx context.Context) error {
+		get, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/items/1", nil)
+		resp, err := hc.Do(get)
+		if err != nil {
+			return err
+		}
+		var item struct {
+			Name  string `json:"name"`
+			Stock int    `json:"stock"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&item)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		item.Stock--
+		body, _ := json.Marshal(item)
+		put, _ := http.NewRequestWithContext(ctx, http.MethodPut, srv.URL+"/items/1", bytes.NewReader(body))
+		put.Header.Set("Content-Type", "application/json")
+		resp, err = hc.Do(put)
+		if err != nil {
+			return err // a conflict: RetryOnConflict runs takeOne again
+		}
+		resp.Body.Close()
+		return nil
+	}
+
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if err := ifmatch.RetryOnConflict(context.Background(), c, takeOne); err != nil {
+				fmt.Println(err)
+			}
+		})
+	}
+	wg.Wait()
+	doc, _, _ := srv.Doc("/items/1")
+	fmt.Println(string(doc))
+	// Output: {"name":"lamp","stock":0}
 }
