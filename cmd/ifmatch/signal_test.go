@@ -40,7 +40,10 @@ func TestApplySignals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t, mockserver.Options{Seed: 3})
 			var paths, ids, lines []string
-			for i := range 600 {
+			// 3,000 operations: more results than a pipe holds (about 590), so
+			// that however late this reader gets to run, the run cannot finish
+			// before it has read 150 of them and sent the signal.
+			for i := range 3000 {
 				p := fmt.Sprintf("/sig/%d", i%100)
 				if i < 100 {
 					if _, err := srv.SetDoc(p, []byte(`{"ops":[]}`)); err != nil {
