@@ -414,3 +414,33 @@ func TestRetryOnConflictNested(t *testing.T) {
 		t.Errorf("outer ran %d times, %d PUTs; want 2 and 3", runs, puts.Load())
 	}
 }
+
+// RetryOnConflict cut short by the context's deadline ends with an error
+// matching ErrConflict and context.DeadlineExceeded, holding the caller's
+// own error, and never sleeps past the deadline.
+func TestRetryOnConflictDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		always412 := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				w.Header().Set("ETag", `"1"`)
+				io.WriteString(w, `{"name":"a","stock":1}`)
+				return
+			}
+			w.WriteHeader(http.StatusPreconditionFailed)
+		})
+		c := inBubble(always412, ifmatch.Options{MaxElapsed: -1,
+			Backoff: func() ifmatch.Backoff { return fixedBackoff(300 * time.Millisecond) }})
+		api := &itemAPI{hc: c.StandardClient(), url: "http://mock.local/item", ownIfMatch: true}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		err := ifmatch.RetryOnConflict(ctx, c, api.decrement)
+		var ae *apiError
+		if !errors.Is(err, ifmatch.ErrConflict) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ae) {
+			t.Errorf("err = %v, want ErrConflict and context.DeadlineExceeded holding the caller's *apiError", err)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("returned after %v, past the 2s deadline", took)
+		}
+	})
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // RetryOnConflict runs fn, a read-modify-write through c, and runs it
@@ -44,10 +43,9 @@ import (
 // go through c.
 func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context) error) error {
 	c.ready()
-	pol := c.cfg.policy
-	bo := pol.backoff()
-	bo.Reset()
-	start := time.Now()
+	// The waits between attempts are the conflict loop's own (loop.backOff):
+	// one loop for the whole call, on the resource of the last conflict.
+	l := c.newLoop(&target{policy: c.cfg.policy}, "")
 	var turn *conflictSeen // the resource whose turn this call waits for
 	for n := 1; ; n++ {
 		sc := &versionScope{seen: map[cacheKey]snapshot{}}
@@ -71,50 +69,37 @@ func RetryOnConflict(ctx context.Context, c *Client, fn func(ctx context.Context
 		case !sc.conflicted.Load() && !errors.Is(err, ErrConflict):
 			return err
 		}
-		hot := sc.hot.Load()
-		if hot != nil {
+		x := &exchange{}
+		if hot := sc.hot.Load(); hot != nil {
 			turn = hot
+			l.t, l.method, l.rtt, x.status = hot.t, hot.method, hot.rtt, hot.status
 		}
-		gaveUp := func(cause error) error {
-			ce := &ConflictError{Attempts: n, Err: cause}
-			if hot != nil {
-				ce.Method, ce.URL, ce.StatusCode = hot.method, hot.t.safeURL(), hot.status
-			}
-			return ce
-		}
-		d := bo.NextBackOff()
-		if pol.spent(n) || d < 0 {
-			return gaveUp(err)
-		}
-		switch {
-		case turn != nil && pol.adaptive:
-			// The turn paces this Client's calls: the wait for it is
-			// the backoff.
-			d = 0
-		case pol.adaptive && hot != nil:
-			d = c.contention.conflicted(hot.t.key, n, hot.rtt, time.Since(start), d)
-		}
-		now := time.Now()
-		if pol.overBudget(start, now.Add(d)) {
-			return gaveUp(err)
-		}
-		if dl, ok := ctx.Deadline(); ok && !now.Add(d).Before(dl) {
-			return gaveUp(&attemptError{err: err, also: context.DeadlineExceeded, msg: "the next attempt would end past the context's deadline"})
-		}
-		if c.cfg.OnConflict != nil && hot != nil {
-			c.cfg.OnConflict(ctx, ConflictInfo{Method: hot.method, URL: hot.t.safeURL(), StatusCode: hot.status, Attempt: n, Delay: d})
-		}
-		timer := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			if ctx.Err() == context.DeadlineExceeded {
-				return gaveUp(&attemptError{err: err, also: context.DeadlineExceeded, msg: "the context's deadline passed"})
-			}
-			return fmt.Errorf("ifmatch: RetryOnConflict: %w", context.Cause(ctx))
-		case <-timer.C:
+		// Contention memory is per resource: without a conflict answer to
+		// name one, the call's own backoff alone spaces its attempts.
+		l.policy.adaptive = c.cfg.policy.adaptive && turn != nil
+		l.rounds, l.sent = n, n
+		if werr := l.backOff(ctx, x); werr != nil {
+			return gaveUp(ctx, werr, err)
 		}
 	}
+}
+
+// gaveUp is RetryOnConflict's error when the wait before another attempt
+// ends the call (werr): a *ConflictError holding fn's last error (and
+// matching context.DeadlineExceeded too when the deadline ended it), or
+// the context's error.
+func gaveUp(ctx context.Context, werr, fnErr error) error {
+	var ce *ConflictError
+	if !errors.As(werr, &ce) {
+		return fmt.Errorf("ifmatch: RetryOnConflict: %w", context.Cause(ctx))
+	}
+	switch {
+	case ce.Err == nil:
+		ce.Err = fnErr
+	case errors.Is(ce.Err, context.DeadlineExceeded):
+		ce.Err = &attemptError{err: fnErr, also: context.DeadlineExceeded, msg: "the context's deadline ends the retries"}
+	}
+	return ce
 }
 
 // turnKey marks a context inside a RetryOnConflict attempt: a nested
