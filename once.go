@@ -27,9 +27,15 @@ func (c *Client) sendOnce(ctx context.Context, p *plan) (*Response, error) {
 	if l.version == "" {
 		l.version = r.header.Get("If-Match")
 	}
-	read := p.basis.body
-	if read == nil && l.version != "" {
-		read = c.documentAt(ctx, t, l.version)
+	// read is the document at the version the write carries, looked up
+	// only when needed (a weak tag to check, a PATCH's answer to prove):
+	// not on every write.
+	readAt := l.version
+	read := func() []byte {
+		if p.basis.body != nil || readAt == "" {
+			return p.basis.body
+		}
+		return c.documentAt(ctx, t, readAt)
 	}
 	r, x, err := l.drive(ctx, r, func(x *exchange) (*request, error) {
 		if again, err := l.strongAgain(ctx, r, x, read); err != nil || again {
@@ -71,7 +77,7 @@ func (c *Client) sendOnce(ctx context.Context, p *plan) (*Response, error) {
 	}
 	var base []byte
 	if r.method == http.MethodPatch {
-		base = read
+		base = read()
 	}
 	s := c.finish(t, r, x, base, ctx)
 	if p.do {

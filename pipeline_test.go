@@ -231,3 +231,30 @@ func TestStatsCount422Conflicts(t *testing.T) {
 }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+// A write sent as it is looks nothing up in the cache unless it needs the
+// document (a weak tag to check, a PATCH answer to prove): Stats' cache
+// counts say what reads found, not what every write did.
+func TestWriteAsIsLooksUpNothing(t *testing.T) {
+	_, url := setup(t, mockserver.Options{}, `{"n":1}`)
+	c := newClient(t, ifmatch.Options{})
+	ctx := context.Background()
+	resp, err := c.Get(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.Stats()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, url, stringsReader(`{"n":2}`))
+	req.Header.Set("If-Match", resp.ETag) // the caller's own version
+	req.Header.Set("Content-Type", "application/json")
+	out, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	after := c.Stats()
+	if out.StatusCode != http.StatusOK || after.CacheHits != before.CacheHits || after.CacheMisses != before.CacheMisses {
+		t.Errorf("PUT: %d; cache hits %d → %d, misses %d → %d; want 200 and no look-up",
+			out.StatusCode, before.CacheHits, after.CacheHits, before.CacheMisses, after.CacheMisses)
+	}
+}

@@ -67,7 +67,9 @@ func (c *Client) plan(ctx context.Context, w *write) (*plan, error) {
 			return nil, err
 		}
 		p.basis = b
-		if c.cfg.ThreeWayPut && w.req.method == http.MethodPut && b.body != nil && json.Valid(w.req.body) {
+		// A typed Put's document was checked already (documentRequest);
+		// Do's body may be anything.
+		if c.cfg.ThreeWayPut && w.req.method == http.MethodPut && b.body != nil && (!w.do || json.Valid(w.req.body)) {
 			p.how, p.change = applyHere, &threeWayChange{base: b.body, ours: w.req.body, resolve: c.cfg.Resolve}
 			return p, nil
 		}

@@ -168,8 +168,8 @@ func (e *rejectedError) Error() string {
 func (e *rejectedError) Unwrap() error { return ErrETagRejected }
 
 // strongAgain is called by sendOnce (writes that are not rebased) with
-// the conflict answer x to r, a write built on version l.version, the
-// document read at that version being read (nil if unknown). A weak
+// the conflict answer x to r, a write built on version l.version; read
+// returns the document read at that version (nil if unknown). A weak
 // version refused by a server that compares strongly may not have moved:
 // it waits for the tag to turn strong. It reports true, with r now
 // carrying the strong tag, only when that is the strong form of the
@@ -179,11 +179,12 @@ func (e *rejectedError) Unwrap() error { return ErrETagRejected }
 // Otherwise the conflict stands (false). A tag that stays weak past the
 // budget ends the call: ErrETagRejected, or an error matching
 // context.DeadlineExceeded.
-func (l *loop) strongAgain(ctx context.Context, r *request, x *exchange, read []byte) (bool, error) {
+func (l *loop) strongAgain(ctx context.Context, r *request, x *exchange, read func() []byte) (bool, error) {
 	sent := l.version
 	if x.status != http.StatusPreconditionFailed || !isWeak(sent) || r.header.Get("If-Match") != sent {
 		return false, nil
 	}
+	doc := read() // before the refetches move the cache on
 	next, err := l.c.fetch(ctx, l.t, false)
 	for err == nil && next.etag == sent {
 		if err = l.waitStrong(ctx, x, next.etag); err == nil {
@@ -193,7 +194,10 @@ func (l *loop) strongAgain(ctx context.Context, r *request, x *exchange, read []
 	if err != nil {
 		return false, err
 	}
-	if next.etag != strings.TrimPrefix(sent, "W/") || read == nil || !bytes.Equal(next.body, read) {
+	if next.etag != strings.TrimPrefix(sent, "W/") {
+		return false, nil
+	}
+	if doc == nil || !bytes.Equal(next.body, doc) {
 		return false, nil
 	}
 	r.header.Set("If-Match", next.etag)
