@@ -377,6 +377,17 @@ func TestNonJSONAnswer(t *testing.T) {
 			t.Errorf("%s of a text/html page: err = %v, want ErrInvalidResponse", name, err)
 		}
 	}
+	// Do is an http.Client's door: it returns the page as it came.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("Do GET of a text/html page: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(page) != "<html>maintenance</html>" {
+		t.Errorf("Do GET: %d %q, want the page as it came", resp.StatusCode, page)
+	}
 }
 
 // A RetryOnConflict inside another's attempt never waits for the turn its

@@ -23,24 +23,7 @@ func heapInUse() int64 {
 // cache and the heap it holds.
 func fillCache(t testing.TB, n, size int, maxBytes int64) (*etagCache, int64) {
 	t.Helper()
-	doc := []byte(`{"d":"` + strings.Repeat("x", max(size-8, 0)) + `"}`)[:size]
-	before := heapInUse()
-	c := newETagCache(n, maxBytes)
-	for i := range n {
-		url, err := canonicalURL(fmt.Sprintf("http://127.0.0.1:8080/items/%06d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := readCapped(bytes.NewReader(doc), 16<<20, int64(len(doc)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		etag := fmt.Sprintf(`"%d-%08x"`, i+1, i*2654435761)
-		c.put(cacheKey{url: url}, snapshot{etag: etag, body: body}, nil, nil)
-	}
-	held := heapInUse() - before
-	runtime.KeepAlive(c)
-	return c, held
+	return churnCache(t, n, n, size, maxBytes)
 }
 
 // TestCacheBytesMatchesHeap checks that the cache's own byte count, which

@@ -258,3 +258,23 @@ func TestWriteAsIsLooksUpNothing(t *testing.T) {
 			out.StatusCode, before.CacheHits, after.CacheHits, before.CacheMisses, after.CacheMisses)
 	}
 }
+
+// Stats.Writes counts write calls whichever door they came in by: Do's
+// PUT and POST are writes, its GET is not.
+func TestStatsCountDoWrites(t *testing.T) {
+	_, url := setup(t, mockserver.Options{}, `{"n":1}`)
+	c := newClient(t, ifmatch.Options{})
+	ctx := context.Background()
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
+		req, _ := http.NewRequestWithContext(ctx, m, url, stringsReader(`{"n":2}`))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		resp.Body.Close()
+	}
+	if got := c.Stats().Writes; got != 2 {
+		t.Errorf("Stats.Writes = %d after a GET, a PUT and a POST through Do, want 2", got)
+	}
+}

@@ -1,7 +1,6 @@
 package mockserver_test
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,22 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ifmatch/ifmatch/internal/jsontest"
 	"github.com/ifmatch/ifmatch/mockserver"
 )
-
-// keys is a JSON object of n members "k0".."k<n-1>" holding v.
-func keys(n int, v string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `"k%d":%s`, i, v)
-	}
-	b.WriteByte('}')
-	return b.String()
-}
 
 // TestMergePatchKeysAreBounded sends merge patches of many keys. The merge
 // is linear in them, and a body holds at most 100,000 object members,
@@ -32,25 +18,25 @@ func keys(n int, v string) string {
 func TestMergePatchKeysAreBounded(t *testing.T) {
 	const mp = "application/merge-patch+json"
 	srv := setup(t, mockserver.Options{})
-	seed(t, srv, "/doc", keys(1000, `0`))
+	seed(t, srv, "/doc", jsontest.Flat(1000, `0`))
 	c := srv.Client()
 
 	var r reply
-	n := allocated(func() { r = send(t, c, "PATCH", srv.URL+"/doc", keys(400_000, `1`), "Content-Type", mp) })
+	n := allocated(func() { r = send(t, c, "PATCH", srv.URL+"/doc", jsontest.Flat(400_000, `1`), "Content-Type", mp) })
 	wantStatus(t, r, http.StatusBadRequest)
 	if !strings.Contains(r.body, "has 400000 object members; the limit is 100000") {
 		t.Errorf("body %s does not name the member limit", r.body)
 	}
 	t.Logf("a 400,000-key merge patch: %d, allocated %.1f MB", r.status, float64(n)/(1<<20))
 
-	r = send(t, c, "PATCH", srv.URL+"/doc", keys(50_000, `"v"`), "Content-Type", mp)
+	r = send(t, c, "PATCH", srv.URL+"/doc", jsontest.Flat(50_000, `"v"`), "Content-Type", mp)
 	wantStatus(t, r, http.StatusOK)
 	doc, _, _ := srv.Doc("/doc")
 	if got := strings.Count(string(doc), ":"); got != 50_000 || !strings.HasPrefix(string(doc), `{"k0":"v","k1":"v"`) {
 		t.Errorf("after a 50,000-key patch the document has %d members (%.40s...), want 50000", got, doc)
 	}
 
-	r = send(t, c, "PUT", srv.URL+"/doc", keys(100_001, `0`))
+	r = send(t, c, "PUT", srv.URL+"/doc", jsontest.Flat(100_001, `0`))
 	wantStatus(t, r, http.StatusBadRequest)
 }
 
@@ -65,7 +51,7 @@ func BenchmarkReadsDuringBigMergePatch(b *testing.B) {
 	if _, err := srv.SetDoc("/other", []byte(`{"n":1}`)); err != nil {
 		b.Fatal(err)
 	}
-	patch := keys(50_000, `"v"`)
+	patch := jsontest.Flat(50_000, `"v"`)
 	c := srv.Client()
 	var (
 		mu        sync.Mutex

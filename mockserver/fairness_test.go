@@ -8,21 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// flatObject is a JSON object of n members "k0".."k<n-1>" holding v.
-func flatObject(n int, v string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `"k%d":%s`, i, v)
-	}
-	b.WriteByte('}')
-	return b.String()
-}
+	"github.com/ifmatch/ifmatch/internal/jsontest"
+)
 
 // serve sends one request straight to the handler; header holds name,
 // value pairs.
@@ -54,7 +42,7 @@ func TestBigMergePatchHoldsUpNoOtherDocument(t *testing.T) {
 	}
 	done := make(chan *httptest.ResponseRecorder, 1)
 	go func() {
-		done <- serve(h, "PATCH", "/big", flatObject(50_000, `"v"`), "Content-Type", mergePatchType, "If-Match", bigTag)
+		done <- serve(h, "PATCH", "/big", jsontest.Flat(50_000, `"v"`), "Content-Type", mergePatchType, "If-Match", bigTag)
 	}()
 	<-inPatch
 

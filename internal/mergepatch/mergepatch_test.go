@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
 	"github.com/ifmatch/ifmatch/internal/jsonscan"
+	"github.com/ifmatch/ifmatch/internal/jsontest"
 )
 
 func TestApply(t *testing.T) {
@@ -137,25 +136,11 @@ func FuzzApply(f *testing.F) {
 	})
 }
 
-// flat is an object of n members "k0".."k<n-1>" holding v.
-func flat(n int, v string) []byte {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `"k%d":%s`, i, v)
-	}
-	b.WriteByte('}')
-	return []byte(b.String())
-}
-
 // TestApplyWideObjects merges patches of many keys, half of them new, and
 // checks the result against json-patch.
 func TestApplyWideObjects(t *testing.T) {
 	for _, n := range []int{1, 100, 2_000} {
-		doc, patch := flat(n, `1`), flat(2*n, `{"x":null,"y":2}`)
+		doc, patch := []byte(jsontest.Flat(n, `1`)), []byte(jsontest.Flat(2*n, `{"x":null,"y":2}`))
 		got, err := Apply(doc, patch)
 		ref, _ := jsonpatch.MergePatch(doc, patch)
 		if err != nil || !sameJSON(got, ref) {
@@ -166,7 +151,7 @@ func TestApplyWideObjects(t *testing.T) {
 
 // BenchmarkApply50kKeys is the merge patch that took json-patch 28 s.
 func BenchmarkApply50kKeys(b *testing.B) {
-	doc, patch := flat(50_000, `1`), flat(50_000, `"v"`)
+	doc, patch := []byte(jsontest.Flat(50_000, `1`)), []byte(jsontest.Flat(50_000, `"v"`))
 	b.SetBytes(int64(len(patch)))
 	for b.Loop() {
 		if _, err := Apply(doc, patch); err != nil {
