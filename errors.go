@@ -333,3 +333,8 @@ func (c *Client) unversioned(t *target) error {
 	}
 	return opErr(http.MethodGet, t.url, fmt.Errorf("%w: the answer has no ETag; if the API keeps versions in the document, set Options.VersionField", ErrUnversioned))
 }
+
+// errReadStale is the cause of a conflict met through Do by a write based
+// on a version ifmatch chose: what its caller read is no longer current.
+var errReadStale = errors.New("ifmatch: the version read is no longer current: read again and recompute the write; " +
+	"ifmatch.RetryOnConflict does both for any code, a generated client's included")

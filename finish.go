@@ -186,6 +186,21 @@ func (c *Client) finishGroup(t *target, r *request, x *exchange, err error, base
 	}
 }
 
+// forget drops what is known of t's current version: its cache entry, and
+// the version last read. It is the one place that answers a version
+// conflict, a 404 or 410, or a delete.
+func (c *Client) forget(t *target) {
+	c.cache.forget(t.key)
+	c.reads.forgotten(t.key)
+}
+
+// gone forgets t when status says the resource does not exist.
+func (c *Client) gone(t *target, status int) {
+	if status == http.StatusNotFound || status == http.StatusGone {
+		c.forget(t)
+	}
+}
+
 // account counts the error a call returns to its caller, so that Stats
 // counts what callers see: every door calls it once, as the call returns.
 func (c *Client) account(ctx context.Context, err error) {

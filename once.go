@@ -2,14 +2,8 @@ package ifmatch
 
 import (
 	"context"
-	"errors"
 	"net/http"
 )
-
-// errReadStale is the cause of a conflict met through Do by a write based
-// on a version ifmatch chose: what its caller read is no longer current.
-var errReadStale = errors.New("ifmatch: the version read is no longer current: read again and recompute the write; " +
-	"ifmatch.RetryOnConflict does both for any code, a generated client's included")
 
 // Writes sent as they are (Create, Put, Delete, and requests sent through
 // Do that are not patches to rebase): the caller meant the version the

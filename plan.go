@@ -3,7 +3,6 @@ package ifmatch
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -193,26 +192,6 @@ func (c *Client) documentAt(ctx context.Context, t *target, v string) []byte {
 	}
 	if s, ok := c.cache.getRead(t.key, t.all); ok && s.etag == v {
 		return s.body
-	}
-	return nil
-}
-
-// documentRequest validates a whole document and prepares its PUT.
-func (c *Client) documentRequest(t *target, body []byte) (*request, error) {
-	if err := c.checkSize(body); err != nil {
-		return nil, err
-	}
-	if !json.Valid(body) {
-		return nil, opErr(http.MethodPut, t.url, fmt.Errorf("%w: the body is not valid JSON", ErrInvalidChange))
-	}
-	r := &request{method: http.MethodPut, url: t.url, header: t.header.Clone(), body: cloneBytes(body)}
-	r.header.Set("Content-Type", "application/json")
-	return r, nil
-}
-
-func (c *Client) checkSize(body []byte) error {
-	if c.cfg.MaxBodyBytes >= 0 && int64(len(body)) > c.cfg.MaxBodyBytes {
-		return fmt.Errorf("%w: %d bytes, more than MaxBodyBytes (%d)", ErrTooLarge, len(body), c.cfg.MaxBodyBytes)
 	}
 	return nil
 }

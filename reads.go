@@ -1,7 +1,6 @@
 package ifmatch
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -186,18 +185,3 @@ func (e *noVersionError) Error() string {
 }
 
 func (e *noVersionError) Unwrap() error { return ErrNoVersion }
-
-// forget drops what is known of t's current version: its cache entry, and
-// the version last read. It is the one place that answers a version
-// conflict, a 404 or 410, or a delete.
-func (c *Client) forget(t *target) {
-	c.cache.forget(t.key)
-	c.reads.forgotten(t.key)
-}
-
-// gone forgets t when status says the resource does not exist.
-func (c *Client) gone(t *target, status int) {
-	if status == http.StatusNotFound || status == http.StatusGone {
-		c.forget(t)
-	}
-}

@@ -2,6 +2,8 @@ package ifmatch
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 )
 
@@ -155,3 +157,24 @@ const (
 	contentJSONPatch  = "application/json-patch+json"
 	contentMergePatch = "application/merge-patch+json"
 )
+
+// documentRequest validates a whole document and prepares its PUT.
+func (c *Client) documentRequest(t *target, body []byte) (*request, error) {
+	if err := c.checkSize(body); err != nil {
+		return nil, err
+	}
+	if !json.Valid(body) {
+		return nil, opErr(http.MethodPut, t.url, fmt.Errorf("%w: the body is not valid JSON", ErrInvalidChange))
+	}
+	r := &request{method: http.MethodPut, url: t.url, header: t.header.Clone(), body: cloneBytes(body)}
+	r.header.Set("Content-Type", "application/json")
+	return r, nil
+}
+
+// checkSize refuses a body larger than MaxBodyBytes before anything is sent.
+func (c *Client) checkSize(body []byte) error {
+	if c.cfg.MaxBodyBytes >= 0 && int64(len(body)) > c.cfg.MaxBodyBytes {
+		return fmt.Errorf("%w: %d bytes, more than MaxBodyBytes (%d)", ErrTooLarge, len(body), c.cfg.MaxBodyBytes)
+	}
+	return nil
+}
