@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -52,15 +51,11 @@ func (d *decrementRun) unnamed() int {
 
 // decrementOnce is the generated client's read-compute-write.
 func decrementOnce(ctx context.Context, items *api.Client) error {
-	got, err := items.GetItem(ctx, api.GetItemParams{Sku: sku})
+	item, err := getItem(ctx, items)
 	if err != nil {
 		return err
 	}
-	item, ok := got.(*api.ItemHeaders)
-	if !ok {
-		return fmt.Errorf("GET: %T", got)
-	}
-	changed := item.Response
+	changed := item
 	changed.Stock--
 	resp, err := items.PutItem(ctx, &changed, api.PutItemParams{Sku: sku})
 	if err != nil {
@@ -118,15 +113,11 @@ func runDecrements(ctx context.Context, srv *mockserver.Server, writers, each in
 	for k, v := range after.Requests {
 		d.requests += v - before.Requests[k]
 	}
-	got, err := items.GetItem(context.Background(), api.GetItemParams{Sku: sku})
+	item, err := getItem(context.Background(), items)
 	if err != nil {
 		return nil, err
 	}
-	item, ok := got.(*api.ItemHeaders)
-	if !ok {
-		return nil, errors.New("final GET failed")
-	}
-	d.final = item.Response.Stock
+	d.final = item.Stock
 	d.requests++ // the final GET
 	return d, nil
 }

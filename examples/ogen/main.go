@@ -193,15 +193,11 @@ func run(ctx context.Context, srv *mockserver.Server, n int, withIfmatch bool) (
 func takeStock(ctx context.Context, items *api.Client, n int) error {
 	for range n {
 		op := ifmatch.TrackVersions(ctx)
-		got, err := items.GetItem(op, api.GetItemParams{Sku: sku})
+		item, err := getItem(op, items)
 		if err != nil {
 			return err
 		}
-		item, ok := got.(*api.ItemHeaders)
-		if !ok {
-			return fmt.Errorf("GET: %T", got)
-		}
-		patch := &api.ItemPatch{Stock: api.NewOptInt(item.Response.Stock - 1)}
+		patch := &api.ItemPatch{Stock: api.NewOptInt(item.Stock - 1)}
 		resp, err := items.PatchItem(op, patch, api.PatchItemParams{Sku: sku})
 		if err != nil {
 			return err
@@ -219,15 +215,11 @@ func takeStock(ctx context.Context, items *api.Client, n int) error {
 func rename(ctx context.Context, items *api.Client, n int) error {
 	for i := range n {
 		op := ifmatch.TrackVersions(ctx)
-		got, err := items.GetItem(op, api.GetItemParams{Sku: sku})
+		item, err := getItem(op, items)
 		if err != nil {
 			return err
 		}
-		item, ok := got.(*api.ItemHeaders)
-		if !ok {
-			return fmt.Errorf("GET: %T", got)
-		}
-		changed := item.Response
+		changed := item
 		changed.Name = fmt.Sprintf("Widget mk %d", i+1)
 		resp, err := items.PutItem(op, &changed, api.PutItemParams{Sku: sku})
 		if err != nil {
@@ -254,4 +246,18 @@ func (o *outcome) print(w io.Writer) {
 		o.commits, o.conflicts, o.requestsByStatus["GET 200"], o.requestsByStatus["PATCH 200"],
 		o.requestsByStatus["PATCH 412"], o.requestsByStatus["PUT 200"], o.requestsByStatus["PUT 412"])
 	fmt.Fprintf(w, "  elapsed             %v\n\n", o.elapsed.Round(time.Millisecond))
+}
+
+// getItem reads the item through the generated client: its ETag is what
+// ifmatch learns, the item what the caller changes.
+func getItem(ctx context.Context, items *api.Client) (api.Item, error) {
+	got, err := items.GetItem(ctx, api.GetItemParams{Sku: sku})
+	if err != nil {
+		return api.Item{}, err
+	}
+	item, ok := got.(*api.ItemHeaders)
+	if !ok {
+		return api.Item{}, fmt.Errorf("GET: %T %+v", got, got)
+	}
+	return item.Response, nil
 }
