@@ -61,6 +61,17 @@ func (c *Client) fetch(ctx context.Context, t *target, needBody bool) (latest, e
 // checkDocument accepts a JSON body whose Content-Type, if any, allows
 // JSON.
 func checkDocument(h http.Header, body []byte) error {
+	if err := jsonMediaType(h); err != nil {
+		return err
+	}
+	if !json.Valid(body) {
+		return fmt.Errorf("%w: the document is not valid JSON", ErrInvalidResponse)
+	}
+	return nil
+}
+
+// jsonMediaType accepts a Content-Type, if any, that allows JSON.
+func jsonMediaType(h http.Header) error {
 	if ct := h.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		ok := err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") ||
@@ -68,9 +79,6 @@ func checkDocument(h http.Header, body []byte) error {
 		if !ok {
 			return fmt.Errorf("%w: Content-Type %q is not JSON", ErrInvalidResponse, ct)
 		}
-	}
-	if !json.Valid(body) {
-		return fmt.Errorf("%w: the document is not valid JSON", ErrInvalidResponse)
 	}
 	return nil
 }

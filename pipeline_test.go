@@ -110,6 +110,7 @@ func TestPatchAnswerIsNotTheDocument(t *testing.T) {
 		{"status object", func([]byte) []byte { return []byte(`{"ok":true}`) }},
 		{"some fields", func([]byte) []byte { return []byte(`{"a":1}`) }},
 		{"the document", func(doc []byte) []byte { return doc }},
+		{"the document, cut short", func(doc []byte) []byte { return doc[:len(doc)-1] }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
